@@ -1,0 +1,83 @@
+"""Routes botocore events of every boto3 session in the process to whichever harness parts are listening.
+
+Production code builds ordinary boto3 clients. botocore gives each new session the handlers in
+``botocore.handlers.BUILTIN_HANDLERS``; we add one dispatcher per event kind there (as moto does for its
+stubber), so handlers registered here see the calls of every client, including clients the code under
+test created before the harness part started listening. Nothing here is active unless registered.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+import boto3
+import botocore.handlers
+
+Handler = Callable[..., Any]
+
+# event kind ("before-call", "before-send", "after-call", "after-call-error") -> [(service prefix, handler)]
+_handlers: dict[str, list[tuple[str, Handler]]] = {}
+_lock = threading.Lock()
+EVENT_KINDS = ("before-parameter-build", "before-call", "before-send", "after-call", "after-call-error")
+
+
+def register(kind: str, handler: Handler, service: str = "") -> Callable[[], None]:
+    """Listen to `kind` events (optionally only for one service id, e.g. "drs"); returns the unregister function.
+
+    Handlers run in registration order; for before-call and before-send the first non-None result wins
+    (botocore then uses it as the response instead of sending the request).
+    """
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown botocore event kind {kind!r}")
+    entry = (service, handler)
+    with _lock:
+        _handlers.setdefault(kind, []).append(entry)
+
+    def unregister() -> None:
+        with _lock:
+            if entry in _handlers.get(kind, []):
+                _handlers[kind].remove(entry)
+
+    return unregister
+
+
+def _service_of(event_name: str) -> str:
+    # event names look like "before-call.dynamodb.Query"
+    parts = event_name.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _make_dispatcher(kind: str) -> Handler:
+    def dispatch(event_name: str = "", **kwargs: Any) -> Any:
+        with _lock:
+            entries = list(_handlers.get(kind, ()))
+        service = _service_of(event_name)
+        for wanted, handler in entries:
+            if wanted and wanted != service:
+                continue
+            result = handler(event_name=event_name, **kwargs)
+            if result is not None:
+                return result
+        return None
+
+    dispatch.__name__ = f"drs_parity_{kind.replace('-', '_')}"
+    return dispatch
+
+
+_DISPATCHERS = {kind: _make_dispatcher(kind) for kind in EVENT_KINDS}
+
+
+def _install() -> None:
+    installed = {id(entry[1]) for entry in botocore.handlers.BUILTIN_HANDLERS}
+    for kind, dispatcher in _DISPATCHERS.items():
+        if id(dispatcher) not in installed:
+            botocore.handlers.BUILTIN_HANDLERS.append((kind, dispatcher))
+
+
+def fresh_default_session() -> None:
+    """Forget boto3's default session so the next boto3.client() builds one with our dispatchers and current env."""
+    boto3.DEFAULT_SESSION = None
+
+
+_install()
