@@ -70,9 +70,10 @@ _DISPATCHERS = {kind: _make_dispatcher(kind) for kind in EVENT_KINDS}
 
 def _install() -> None:
     installed = {id(entry[1]) for entry in botocore.handlers.BUILTIN_HANDLERS}
-    for kind, dispatcher in _DISPATCHERS.items():
+    # Front of the list: ahead of moto's stubber, which answers 404 for AWS hosts it has no backend for (drs).
+    for position, (kind, dispatcher) in enumerate(_DISPATCHERS.items()):
         if id(dispatcher) not in installed:
-            botocore.handlers.BUILTIN_HANDLERS.append((kind, dispatcher))
+            botocore.handlers.BUILTIN_HANDLERS.insert(position, (kind, dispatcher))
 
 
 def fresh_default_session() -> None:

@@ -1,0 +1,11 @@
+"""The DRS emulator package: DRS's rest-json API on virtual time, for an unmodified boto3 `drs` client."""
+
+from .emulator import DrsEmulator
+from .launchers import Ec2Launcher, FakeLauncher
+from .models import DrsError, RequestContext, SourceServer
+from .transport import DrsServer, WallClock, serve_forever
+
+__all__ = [
+    "DrsEmulator", "DrsError", "DrsServer", "Ec2Launcher", "FakeLauncher", "RequestContext", "SourceServer",
+    "WallClock", "serve_forever",
+]

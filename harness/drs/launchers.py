@@ -1,0 +1,86 @@
+"""Recovery instance launchers: real EC2 instances in the backend (Ec2Launcher) or invented ones (FakeLauncher)."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from typing import Any, Callable
+
+from .models import SourceServer
+
+# moto accepts any image id; this one is moto's long-standing default, used when no Amazon image is listed.
+FALLBACK_IMAGE_ID = "ami-12c6146b"
+IMAGE_NAME_PATTERN = "amzn2-ami-hvm-*"
+SOURCE_SERVER_TAG = "drs:source-server"
+
+
+def private_dns_name(region: str, private_ip: str) -> str:
+    """EC2's private DNS name: ip-a-b-c-d.ec2.internal in us-east-1, <region>.compute.internal elsewhere."""
+    domain = "ec2.internal" if region == "us-east-1" else f"{region}.compute.internal"
+    return f"ip-{private_ip.replace('.', '-')}.{domain}"
+
+
+class FakeLauncher:
+    """Invents deterministic instance facts without any EC2 (unit tests, the standalone server)."""
+
+    def __init__(self) -> None:
+        self._counter = itertools.count(1)
+        self.launched: dict[str, dict[str, str]] = {}
+        self.terminated: list[str] = []
+
+    def launch(self, account_id: str, region: str, server: SourceServer, is_drill: bool) -> dict[str, str]:
+        number = next(self._counter)
+        seed = f"{account_id}:{region}:{server.server_id}:{number}"
+        private_ip = f"10.0.{number // 250}.{number % 250 + 4}"
+        facts = {
+            "instanceId": "i-" + hashlib.sha256(seed.encode()).hexdigest()[:17],
+            "privateIp": private_ip,
+            "instanceType": server.instance_type,
+            "privateDnsName": private_dns_name(region, private_ip),
+        }
+        self.launched[facts["instanceId"]] = facts
+        return facts
+
+    def terminate(self, account_id: str, region: str, instance_ids: list[str]) -> None:
+        self.terminated.extend(instance_ids)
+
+
+class Ec2Launcher:
+    """Runs one real EC2 instance per launched server through `client_factory(account_id, region)` -> ec2 client."""
+
+    def __init__(self, client_factory: Callable[[str, str], Any]) -> None:
+        self._client_factory = client_factory
+        self._images: dict[tuple[str, str], str] = {}
+
+    def launch(self, account_id: str, region: str, server: SourceServer, is_drill: bool) -> dict[str, str]:
+        ec2 = self._client_factory(account_id, region)
+        tags = [{"Key": "Name", "Value": server.display_name}, {"Key": SOURCE_SERVER_TAG, "Value": server.server_id}]
+        reservation = ec2.run_instances(
+            ImageId=self._image_id(ec2, account_id, region), InstanceType=server.instance_type,
+            MinCount=1, MaxCount=1, TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
+        )
+        instance_id = reservation["Instances"][0]["InstanceId"]
+        described = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+        return {
+            "instanceId": instance_id,
+            "privateIp": described["PrivateIpAddress"],
+            "instanceType": described["InstanceType"],
+            "privateDnsName": described["PrivateDnsName"],
+        }
+
+    def terminate(self, account_id: str, region: str, instance_ids: list[str]) -> None:
+        if instance_ids:
+            self._client_factory(account_id, region).terminate_instances(InstanceIds=instance_ids)
+
+    def _image_id(self, ec2: Any, account_id: str, region: str) -> str:
+        key = (account_id, region)
+        if key not in self._images:
+            self._images[key] = self._find_image(ec2)
+        return self._images[key]
+
+    @staticmethod
+    def _find_image(ec2: Any) -> str:
+        # A filtered listing is fast on moto and LocalStack; the unfiltered one lists ~1000 images.
+        filters = [{"Name": "name", "Values": [IMAGE_NAME_PATTERN]}]
+        images = ec2.describe_images(Owners=["amazon"], Filters=filters)["Images"]
+        return min((image["ImageId"] for image in images), default=FALLBACK_IMAGE_ID)

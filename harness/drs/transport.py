@@ -1,0 +1,174 @@
+"""How clients reach the DRS emulator: in-process botocore adapter, loopback HTTP server, standalone server."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Callable, Iterator
+from urllib.parse import urlsplit
+
+import yaml
+from botocore.awsrequest import AWSResponse
+
+from harness import botohooks
+
+from .responses import WireResponse
+
+Handle = Callable[[str, str, str, dict[str, str], bytes], WireResponse]
+# moto answers "404 Not yet implemented" for amazonaws.com URLs it has no backend for; DRS must get past it.
+MOTO_DRS_PASSTHROUGH = r"https?://drs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/.*"
+
+
+# -- in-process --------------------------------------------------------------------------------------------------------
+class _RawBody(BytesIO):
+    """The raw stream botocore reads an AWSResponse body from."""
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        chunk = self.read()
+        if chunk:
+            yield chunk
+
+
+def _body_bytes(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode()
+    if hasattr(body, "read"):
+        return body.read()
+    return bytes(body)
+
+
+def _text_headers(headers: Any) -> dict[str, str]:
+    return {key: value.decode() if isinstance(value, bytes) else str(value) for key, value in headers.items()}
+
+
+def install_inprocess(handle: Handle) -> Callable[[], None]:
+    """Serve every boto3 `drs` request in this process with `handle`; returns the unregister function."""
+
+    def before_send(request: Any, **_: Any) -> AWSResponse:
+        url = urlsplit(request.url)
+        status, headers, body = handle(request.method, url.path, url.query, _text_headers(request.headers),
+                                       _body_bytes(request.body))
+        return AWSResponse(request.url, status, headers, _RawBody(body))
+
+    unregister_hook = botohooks.register("before-send", before_send, service="drs")
+    forget_passthrough = _let_drs_past_moto()
+
+    def unregister() -> None:
+        unregister_hook()
+        forget_passthrough()
+
+    return unregister
+
+
+def _let_drs_past_moto() -> Callable[[], None]:
+    """If moto is loaded, make its stubber ignore DRS URLs so our before-send answer is the one botocore uses."""
+    config_module = sys.modules.get("moto.core.config")
+    if config_module is None:
+        return lambda: None
+    urls: list[str] = config_module.default_user_config["core"]["passthrough"]["urls"]
+    if MOTO_DRS_PASSTHROUGH in urls:
+        return lambda: None
+    urls.append(MOTO_DRS_PASSTHROUGH)
+    return lambda: urls.remove(MOTO_DRS_PASSTHROUGH) if MOTO_DRS_PASSTHROUGH in urls else None
+
+
+# -- loopback HTTP -----------------------------------------------------------------------------------------------------
+class DrsServer:
+    """A running loopback HTTP server: `url`, `port`, `stop()`."""
+
+    def __init__(self, httpd: ThreadingHTTPServer, thread: threading.Thread) -> None:
+        self._httpd = httpd
+        self._thread = thread
+        self.host, self.port = httpd.server_address[:2]
+        self.url = f"http://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+def _request_handler_for(handle: Handle) -> type[BaseHTTPRequestHandler]:
+    class DrsRequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
+
+        def _serve(self) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, headers, payload = handle(self.command, url.path, url.query, dict(self.headers.items()), body)
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:  # requests are recorded by the emulator instead
+            return
+
+    return DrsRequestHandler
+
+
+def serve_http(handle: Handle, host: str = "127.0.0.1", port: int = 0) -> DrsServer:
+    httpd = ThreadingHTTPServer((host, port), _request_handler_for(handle))
+    httpd.daemon_threads = True
+    # a short poll interval keeps stop() fast (shutdown waits for the serve loop to notice)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                              name=f"drs-emulator-{httpd.server_address[1]}", daemon=True)
+    thread.start()
+    return DrsServer(httpd, thread)
+
+
+# -- standalone --------------------------------------------------------------------------------------------------------
+class WallClock:
+    """Real time with VirtualClock's reading interface, for the standalone server."""
+
+    def __init__(self) -> None:
+        self.start = time.time()
+
+    def now(self) -> float:
+        return time.time()
+
+
+def load_scenario_sections(scenario_path: str) -> dict[str, Any]:
+    """The `drs`, `sourceServers` and `faults` sections of a scenario YAML file; ValueError names what is wrong."""
+    path = Path(scenario_path)
+    try:
+        document = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise ValueError(f"{scenario_path}: cannot read scenario ({error.strerror or error})") from None
+    except yaml.YAMLError as error:
+        raise ValueError(f"{scenario_path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"{scenario_path}: a scenario must be a YAML mapping")
+    return {"drs_config": document.get("drs") or {}, "source_servers": document.get("sourceServers") or [],
+            "faults": document.get("faults") or []}
+
+
+def serve_forever(scenario_path: str, port: int) -> None:
+    """`drs-parity drs-emulator`: serve a scenario's DRS on 127.0.0.1:port in wall time until Ctrl-C."""
+    from .emulator import DrsEmulator
+
+    sections = load_scenario_sections(scenario_path)
+    emulator = DrsEmulator(WallClock())
+    try:
+        emulator.load(**sections)
+    except (ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"{scenario_path}: {error}") from None
+    server = emulator.serve(port=port)
+    print(f"DRS emulator listening on {server.url} (AWS_ENDPOINT_URL_DRS={server.url})", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
