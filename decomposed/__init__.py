@@ -1,0 +1,1 @@
+"""The decomposed DRS orchestrator: one Lambda per job, sharing a small library (decomposed.shared)."""

@@ -1,0 +1,1 @@
+"""DataManagementFunction: protection groups and recovery plans."""

@@ -1,0 +1,1 @@
+"""ExecutionFinderFunction: each minute, finds executions due for a poll and invokes the poller for them."""

@@ -1,0 +1,1 @@
+"""ExecutionHandlerFunction: the executions API, /health, and the asynchronous start worker."""

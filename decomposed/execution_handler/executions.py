@@ -1,0 +1,168 @@
+"""The executions API: start, list, details, cancel, pause, resume, job logs, terminate instances, health."""
+
+import copy
+import time
+import uuid
+from typing import Any, Callable
+
+from decomposed.shared import config, lambda_gateway
+from decomposed.shared.accounts import AccountContexts
+from decomposed.shared.api import Request, Response
+from decomposed.shared.catalogue import get_or_404
+from decomposed.shared.domain.lifecycle import Execution, by_account_and_region, mutable_fields
+from decomposed.shared.domain.validation import optional_string, required_string
+from decomposed.shared.drs_gateway import DrsGateway
+from decomposed.shared.errors import ApiError
+from decomposed.shared.executions import ensure_plan_not_executing
+from decomposed.shared.repositories import ExecutionRepository, Item, protection_groups, recovery_plans
+from decomposed.shared.wave_starter import start_wave
+from decomposed.execution_handler import rules
+from decomposed.execution_handler.events import StartExecutionEvent
+
+# A concurrent writer (the poller) may change the item between our read and write; re-decide a few times.
+MAX_WRITE_ATTEMPTS = 3
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _find(execution_id: str) -> Execution:
+    execution = ExecutionRepository().get(execution_id)
+    if execution is None:
+        raise ApiError(404, "EXECUTION_NOT_FOUND", f"Execution {execution_id} not found")
+    return execution
+
+
+# -- start ------------------------------------------------------------------------------------------------------
+def start(request: Request) -> Response:
+    body = request.body
+    plan_id = required_string(body.get("planId"), "planId")
+    kind = rules.execution_type(body.get("executionType"))
+    initiated_by = optional_string(body.get("initiatedBy"), "initiatedBy", request.claims.get("email") or "unknown")
+    plan = get_or_404(recovery_plans(), plan_id, "RECOVERY_PLAN_NOT_FOUND", "Recovery plan")
+    ensure_plan_not_executing(plan_id)
+    groups = _groups_of(plan)
+    drs = DrsGateway(AccountContexts())
+    waves = [rules.new_wave(wave, group, _server_ids(group, drs)) for wave, group in zip(plan["waves"], groups)]
+    execution = rules.new_execution(str(uuid.uuid4()), plan, kind, str(initiated_by), waves, _now())
+    ExecutionRepository().create(execution)
+    worker_event = StartExecutionEvent(execution["executionId"], plan_id)
+    lambda_gateway.invoke_async(config.own_function_name(), worker_event.payload())
+    return Response(202, {"executionId": execution["executionId"], "status": execution["status"]})
+
+
+def _groups_of(plan: Item) -> list[Item]:
+    """Each wave's protection group; 400 for the first wave whose group is gone."""
+    repository = protection_groups()
+    groups = []
+    for wave in plan["waves"]:
+        group = repository.get(wave["protectionGroupId"])
+        if group is None:
+            raise ApiError(400, "INVALID_PROTECTION_GROUP", f"Protection group {wave['protectionGroupId']} not found")
+        groups.append(group)
+    return groups
+
+
+def _server_ids(group: Item, drs: DrsGateway) -> list[str]:
+    if group.get("sourceServerIds") is not None:
+        return sorted(group["sourceServerIds"])
+    selection = group.get("serverSelectionTags") or {}
+    servers = drs.all_source_servers(group.get("accountId"), group.get("region"))
+    return sorted(
+        server["sourceServerID"] for server in servers if rules.matches_selection(server.get("tags") or {}, selection)
+    )
+
+
+# -- reading ----------------------------------------------------------------------------------------------------
+def list_all(request: Request) -> Response:
+    limit = rules.page_size(request.query.get("limit"))
+    page, next_token = rules.page_of(ExecutionRepository().list_all(), limit, request.query.get("nextToken"))
+    return Response(200, {"executions": [rules.summary(item) for item in page], "count": len(page),
+                          "nextToken": next_token})
+
+
+def get(request: Request) -> Response:
+    return Response(200, rules.with_derived_fields(_find(request.path_params["id"]), _now()))
+
+
+# -- changes ----------------------------------------------------------------------------------------------------
+def _change(execution_id: str, apply: Callable[[Execution], dict[str, Any]]) -> Response:
+    """Read, apply a rule, write under the status that was read; re-decide when a concurrent write won."""
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        stored = _find(execution_id)
+        execution = copy.deepcopy(stored)
+        body = apply(execution)
+        if ExecutionRepository().update_if_status(execution, mutable_fields(execution), [stored["status"]]):
+            return Response(200, body)
+    raise ApiError(409, "INVALID_STATE", f"Execution {execution_id} changed during the request")
+
+
+def cancel(request: Request) -> Response:
+    def apply(execution: Execution) -> dict[str, Any]:
+        rules.cancel(execution, _now())
+        return {"executionId": execution["executionId"], "status": execution["status"]}
+
+    return _change(request.path_params["id"], apply)
+
+
+def pause(request: Request) -> Response:
+    def apply(execution: Execution) -> dict[str, Any]:
+        rules.pause(execution)
+        return {"executionId": execution["executionId"], "status": execution["status"],
+                "pausedBeforeWave": execution["pausedBeforeWave"]}
+
+    return _change(request.path_params["id"], apply)
+
+
+def resume(request: Request) -> Response:
+    def apply(execution: Execution) -> dict[str, Any]:
+        wave_number = rules.take_wave_to_resume(execution)
+        start_wave(execution, wave_number, DrsGateway(AccountContexts()), _now())
+        return {"executionId": execution["executionId"], "status": execution["status"],
+                "currentWave": execution["currentWave"]}
+
+    return _change(request.path_params["id"], apply)
+
+
+# -- DRS views and actions --------------------------------------------------------------------------------------
+def job_logs(request: Request) -> Response:
+    execution = _find(request.path_params["id"])
+    drs = DrsGateway(AccountContexts())
+    logs = [
+        {"waveNumber": wave["waveNumber"], "jobId": wave["jobId"],
+         "events": [_log_event(item) for item in drs.job_log_items(wave["accountId"], wave["region"], wave["jobId"])]}
+        for wave in execution["waves"]
+        if wave.get("jobId")
+    ]
+    return Response(200, {"executionId": execution["executionId"], "jobLogs": logs})
+
+
+def _log_event(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "event": item.get("event"),
+        "eventDateTime": item.get("logDateTime"),
+        "sourceServerId": (item.get("eventData") or {}).get("sourceServerID"),
+    }
+
+
+def terminate_instances(request: Request) -> Response:
+    execution = _find(request.path_params["id"])
+    rules.ensure_final_for_termination(execution)
+    groups = {
+        key: sorted(server["instanceId"] for wave in waves for server in wave.get("serverStatuses", [])
+                    if server.get("instanceId"))
+        for key, waves in by_account_and_region(execution["waves"]).items()
+    }
+    groups = {key: ids for key, ids in groups.items() if ids}
+    if not groups:
+        raise ApiError(409, "NO_INSTANCES", f"Execution {execution['executionId']} has no recovery instances")
+    drs = DrsGateway(AccountContexts())
+    job_ids = [drs.terminate_recovery_instances(account, region, ids) for (account, region), ids in groups.items()]
+    terminated = sorted(instance for ids in groups.values() for instance in ids)
+    return Response(200, {"executionId": execution["executionId"], "terminatedInstanceIds": terminated,
+                          "jobIds": job_ids})
+
+
+def health(_: Request) -> Response:
+    return Response(200, {"status": "healthy"})

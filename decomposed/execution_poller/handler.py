@@ -1,0 +1,10 @@
+"""Entry point of ExecutionPollerFunction: `{executionId, planId, executionType, startTime}` from the finder."""
+
+from typing import Any
+
+from decomposed.shared.poll_request import PollRequest
+from decomposed.execution_poller.poll import Poller
+
+
+def lambda_handler(event: dict[str, Any], context: Any = None) -> None:
+    Poller().poll(PollRequest.from_event(event).execution_id)

@@ -1,0 +1,126 @@
+"""One poll of one execution: DRS jobs, enrichment, wave and execution rules, one conditional write."""
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from decomposed.shared import config, log
+from decomposed.shared.accounts import AccountContexts
+from decomposed.shared.domain.lifecycle import (
+    POLL_WRITE_FIELDS,
+    POLLED_EXECUTION_STATUSES,
+    Execution,
+    by_account_and_region,
+    is_active_wave,
+    mutable_fields,
+)
+from decomposed.shared.drs_gateway import DrsGateway
+from decomposed.shared.ec2_gateway import Ec2Gateway
+from decomposed.shared.errors import AwsCallError
+from decomposed.shared.executions import plan_pauses_before_wave
+from decomposed.shared.repositories import ExecutionRepository
+from decomposed.shared.wave_starter import start_wave
+from decomposed.execution_poller import enrichment, rules
+
+Record = dict[str, Any]
+AccountRegion = tuple[str | None, str | None]
+
+
+@dataclass
+class _GroupFacts:
+    """What DRS and EC2 said about one (account, region) group of active waves."""
+
+    jobs: list[Record]
+    source_servers: dict[str, Record] = field(default_factory=dict)
+    instances: dict[str, Record] = field(default_factory=dict)
+
+
+class Poller:
+    def __init__(self) -> None:
+        self._repository = ExecutionRepository()
+        accounts = AccountContexts()
+        self._drs = DrsGateway(accounts)
+        self._ec2 = Ec2Gateway(accounts)
+
+    def poll(self, execution_id: str) -> None:
+        log.info(f"Polling execution: {execution_id}", execution_id)
+        execution = self._repository.get(execution_id)
+        if execution is None:
+            log.info(f"Execution {execution_id} not found", execution_id)
+            return
+        if execution["status"] not in POLLED_EXECUTION_STATUSES:
+            log.info(f"Execution {execution_id} is {execution['status']}; nothing to poll", execution_id)
+            return
+        now = int(time.time())
+        previous_status = execution["status"]
+        if rules.time_out_if_due(execution, config.execution_timeout_seconds(), now):
+            if self._write(execution, previous_status, now):
+                log.info(f"Execution {execution_id} timed out", execution_id)
+            return
+        try:
+            facts = self._gather(execution)
+        except AwsCallError as exc:
+            log.error(f"Error querying DRS: {exc.text}", execution_id)
+            self._repository.update_if_status(execution, {"lastPolledTime": now}, POLLED_EXECUTION_STATUSES)
+            return
+        self._apply(execution, facts, now)
+        self._write(execution, previous_status, now)
+
+    def _active_groups(self, execution: Execution) -> dict[AccountRegion, list[Record]]:
+        active = [wave for wave in execution["waves"] if is_active_wave(wave) and wave["jobId"]]
+        return by_account_and_region(active)
+
+    def _gather(self, execution: Execution) -> dict[AccountRegion, _GroupFacts]:
+        """All DescribeJobs first (one per group), then enrichment per group. Raises AwsCallError from DRS."""
+        facts = {
+            (account, region): _GroupFacts(self._drs.describe_jobs(account, region, [w["jobId"] for w in waves]))
+            for (account, region), waves in self._active_groups(execution).items()
+        }
+        for (account, region), group in facts.items():
+            servers = self._drs.describe_source_servers(
+                account, region, enrichment.participating_server_ids(group.jobs)
+            )
+            group.source_servers = {server["sourceServerID"]: server for server in servers}
+            group.instances = self._instances(execution, account, region, group.jobs)
+        return facts
+
+    def _instances(self, execution: Execution, account: str | None, region: str | None,
+                   jobs: list[Record]) -> dict[str, Record]:
+        try:
+            return self._ec2.instances_by_id(account, region, enrichment.recovery_instance_ids(jobs))
+        except AwsCallError as exc:
+            log.error(f"Error describing EC2 instances: {exc.text}", execution["executionId"])
+            return {}
+
+    def _apply(self, execution: Execution, facts: dict[AccountRegion, _GroupFacts], now: int) -> None:
+        for key, waves in self._active_groups(execution).items():
+            group = facts[key]
+            jobs = {job["jobID"]: job for job in group.jobs}
+            for wave in waves:
+                job = jobs.get(wave["jobId"])
+                if job is not None:
+                    statuses = enrichment.server_statuses(job, group.source_servers, group.instances)
+                    rules.apply_job(wave, job, statuses, now)
+        next_wave = rules.next_step(execution, lambda wave: plan_pauses_before_wave(execution["planId"], wave), now)
+        if next_wave is not None:
+            start_wave(execution, next_wave, self._drs, now)
+
+    def _write(self, execution: Execution, previous_status: str, now: int) -> bool:
+        execution_id = execution["executionId"]
+        execution["lastPolledTime"] = now
+        fields = mutable_fields(execution, POLL_WRITE_FIELDS)
+        try:
+            written = self._repository.update_if_status(execution, fields, POLLED_EXECUTION_STATUSES)
+        except ClientError as exc:
+            log.error(f"Error updating execution waves: {AwsCallError.from_client_error(exc).text}", execution_id)
+            return False
+        if not written:
+            log.info(f"Execution {execution_id} changed during poll; update skipped", execution_id)
+            return False
+        log.info(f"Updated {len(execution['waves'])} waves for execution {execution_id}", execution_id)
+        if execution["status"] != previous_status:
+            log.info(f"Execution {execution_id} status {previous_status} -> {execution['status']}", execution_id)
+        return True
+

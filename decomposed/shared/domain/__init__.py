@@ -1,0 +1,1 @@
+"""Domain rules that know nothing of AWS: statuses, the execution lifecycle, request validation."""

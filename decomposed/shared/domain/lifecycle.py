@@ -1,0 +1,83 @@
+"""The execution lifecycle every function agrees on: statuses, finality, and what starting a wave does."""
+
+from typing import Any
+
+Execution = dict[str, Any]
+Wave = dict[str, Any]
+
+# Execution statuses.
+INITIATED = "INITIATED"
+POLLING = "POLLING"
+PAUSED = "PAUSED"
+CANCELLING = "CANCELLING"
+CANCELLED = "CANCELLED"
+COMPLETED = "COMPLETED"
+FAILED = "FAILED"
+TIMEOUT = "TIMEOUT"
+FINAL_EXECUTION_STATUSES = frozenset({COMPLETED, FAILED, TIMEOUT, CANCELLED})
+POLLED_EXECUTION_STATUSES = (POLLING, CANCELLING)
+
+# Wave statuses (COMPLETED, FAILED and CANCELLED are shared with executions).
+PENDING = "PENDING"
+STARTED = "STARTED"
+LAUNCHING = "LAUNCHING"
+FINAL_WAVE_STATUSES = frozenset({COMPLETED, FAILED, CANCELLED})
+ACTIVE_WAVE_STATUSES = frozenset({STARTED, LAUNCHING})
+
+SKIPPED_AFTER_FAILURE = "Skipped: an earlier wave failed"
+
+
+class InvalidTransition(Exception):
+    """The execution's state does not allow the requested change."""
+
+
+def is_final_execution(execution: Execution) -> bool:
+    return execution.get("status") in FINAL_EXECUTION_STATUSES
+
+
+def is_final_wave(wave: Wave) -> bool:
+    return wave.get("status") in FINAL_WAVE_STATUSES
+
+
+def is_active_wave(wave: Wave) -> bool:
+    return wave.get("status") in ACTIVE_WAVE_STATUSES
+
+
+def mark_wave_started(execution: Execution, wave_number: int, job_id: str, now: int) -> None:
+    wave = execution["waves"][wave_number]
+    wave.update(status=STARTED, jobId=job_id, startTime=now)
+    execution.update(status=POLLING, currentWave=wave_number)
+
+
+def mark_wave_start_failed(execution: Execution, wave_number: int, error_text: str, now: int) -> None:
+    wave = execution["waves"][wave_number]
+    wave.update(status=FAILED, statusMessage=f"Failed to start recovery: {error_text}", endTime=now)
+    execution.update(status=FAILED, errorMessage=f"Wave {wave_number} failed to start: {error_text}", endTime=now)
+    skip_pending_waves_after(execution, wave_number)
+
+
+def skip_pending_waves_after(execution: Execution, wave_number: int) -> None:
+    for wave in execution["waves"][wave_number + 1 :]:
+        if wave["status"] == PENDING:
+            wave.update(status=CANCELLED, statusMessage=SKIPPED_AFTER_FAILURE)
+
+
+def start_recovery_tags(execution_id: str, wave_number: int) -> dict[str, str]:
+    return {"drs-orchestration:executionId": execution_id, "drs-orchestration:wave": str(wave_number)}
+
+
+# What a change of an execution writes back (the poller adds lastPolledTime).
+MUTABLE_FIELDS = ("waves", "status", "currentWave", "endTime", "errorMessage", "pausedBeforeWave")
+POLL_WRITE_FIELDS = ("waves", "status", "currentWave", "lastPolledTime", "endTime", "errorMessage", "pausedBeforeWave")
+
+
+def mutable_fields(execution: Execution, names: tuple[str, ...] = MUTABLE_FIELDS) -> dict[str, Any]:
+    return {name: execution.get(name) for name in names}
+
+
+def by_account_and_region(waves: list[Wave]) -> dict[tuple[str | None, str | None], list[Wave]]:
+    """Waves grouped by (accountId, region), groups in the order of their first wave."""
+    groups: dict[tuple[str | None, str | None], list[Wave]] = {}
+    for wave in waves:
+        groups.setdefault((wave.get("accountId"), wave.get("region")), []).append(wave)
+    return groups

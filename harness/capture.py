@@ -1,0 +1,152 @@
+"""What is recorded at each step of a side's run: API responses, table scans, outbound calls, logs, invocations."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Mapping
+
+from boto3.dynamodb.types import TypeDeserializer
+
+_DESERIALIZER = TypeDeserializer()
+RoleOf = Callable[[str], str]  # physical function name -> role name from the system description
+
+
+@dataclass
+class ApiRecord:
+    method: str
+    path: str  # as requested: real ids, query string appended
+    status: int
+    body: Any
+    console: bool = False  # a console read the harness issues after every step, not part of the scenario
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class StepCapture:
+    index: int
+    name: str
+    kind: str
+    time: int
+    api: list[dict[str, Any]] = field(default_factory=list)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    invocations: list[dict[str, Any]] = field(default_factory=list)
+    until: dict[str, Any] | None = None  # until steps only: outcome met|unmet, at, waited, status
+
+    def to_dict(self) -> dict[str, Any]:
+        result = asdict(self)
+        if self.until is None:
+            del result["until"]
+        return result
+
+
+@dataclass
+class Timeline:
+    side: str
+    scenario: str
+    backend: str
+    clock_start: int | None = None  # virtual time when the run began (the normaliser's time origin)
+    steps: list[StepCapture] = field(default_factory=list)
+    ids: dict[str, str] = field(default_factory=dict)  # "group:KEY" / "plan:KEY" / "execution:N" -> generated id
+    current_execution: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "side": self.side, "scenario": self.scenario, "backend": self.backend,
+            "clockStart": self.clock_start, "ids": dict(self.ids),
+            "currentExecution": self.current_execution, "steps": [step.to_dict() for step in self.steps],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False, default=plain_value)
+
+
+# -- plain values ---------------------------------------------------------------------------------------------------
+def plain_value(value: Any) -> Any:
+    """DynamoDB-deserialised values as plain JSON-able python: Decimal -> int/float, sets -> sorted lists."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: plain_value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_value(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(plain_value(item) for item in value)
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", errors="replace")
+    if hasattr(value, "value") and type(value).__name__ == "Binary":
+        return plain_value(value.value)
+    return value
+
+
+def plain_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """One DynamoDB-JSON item ({"a": {"S": "x"}}) as plain python."""
+    return {key: plain_value(_DESERIALIZER.deserialize(attribute)) for key, attribute in item.items()}
+
+
+# -- tables ---------------------------------------------------------------------------------------------------------
+def scan_table(dynamodb: Any, table_name: str) -> list[dict[str, Any]]:
+    """Every item of a table (all pages), plain python, in scan order."""
+    items: list[dict[str, Any]] = []
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table_name, ConsistentRead=True):
+        items.extend(plain_item(item) for item in page.get("Items", ()))
+    return items
+
+
+def scan_tables(dynamodb: Any, tables: Mapping[str, str], in_process: tuple[str, str] | None = None
+                ) -> dict[str, list[dict[str, Any]]]:
+    """logical table name -> items, for every table of the side (`tables`: logical name -> physical name).
+
+    `in_process` = (account id, region) of an in-process moto world: the items are then read from moto's
+    model directly, in the order moto's Scan returns them, skipping moto's costly response serialisation.
+    """
+    read = (lambda name: moto_table_items(*in_process, name)) if in_process else (
+        lambda name: scan_table(dynamodb, name))
+    return {name: read(physical) for name, physical in sorted(tables.items())}
+
+
+def moto_table_items(account_id: str, region: str, table_name: str) -> list[dict[str, Any]]:
+    """Every item of an in-process moto table, plain python, in moto's scan order."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    table = dynamodb_backends[account_id][region].get_table(table_name)
+    return [plain_item(item.to_json()["Attributes"]) for item in table.all_items()]
+
+
+# -- invocations ----------------------------------------------------------------------------------------------------
+@dataclass
+class InvocationCapture:
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    invocations: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, invocations: Iterable[Any], role_of: RoleOf, console: bool) -> None:
+        for invocation in invocations:
+            role = role_of(invocation.function)
+            self.invocations.append(invocation_record(invocation, role, console))
+            self.calls.extend(call_record(call, role, console) for call in invocation.calls)
+            self.logs.extend(log_record(line, role, console) for line in invocation.logs)
+
+
+def invocation_record(invocation: Any, role: str, console: bool) -> dict[str, Any]:
+    # error: the Lambda runtime's {"type", "message"} when the handler raised, else None
+    return {"function": role, "trigger": invocation.trigger, "error": plain_value(invocation.error),
+            "console": console}
+
+
+def call_record(call: Mapping[str, Any], role: str, console: bool) -> dict[str, Any]:
+    record = {key: plain_value(value) for key, value in call.items()}
+    record["function"] = role
+    record["console"] = console
+    return record
+
+
+def log_record(line: Any, role: str, console: bool) -> dict[str, Any]:
+    """A log line as a dict: a JSON line keeps its fields; a plain line becomes {"message": line}."""
+    fields = dict(line) if isinstance(line, Mapping) else {"message": str(line)}
+    return {"function": role, **plain_value(fields), "console": console}

@@ -1,0 +1,181 @@
+"""The diff of two normalised timelines: deepdiff per step and kind, readable paths, first step and persistence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from deepdiff import DeepDiff
+from deepdiff.helper import NotPresent
+
+from harness.normalise import CONTRACT_LIST_KEYS, KINDS
+
+# Kinds whose group lists are multisets (the monolith polls inline, the decomposed system queues the poller).
+MULTISET_KINDS = ("calls", "logs")
+STEPS_KIND = "steps"  # a structural difference: step count or step names
+
+
+@dataclass
+class Divergence:
+    """One difference between the sides at one path, first seen at one step and persisting over `steps` steps."""
+
+    scenario: str
+    kind: str
+    path: str
+    left: Any
+    right: Any
+    step_index: int
+    step_name: str
+    steps: int = 1
+    left_absent: bool = False
+    right_absent: bool = False
+    status: str = "divergence"  # divergence | accepted | noise
+    rule: Any = None  # the accepting rules.Rule
+    noise: list[Any] = field(default_factory=list)  # the rules.NoiseEntry values that explain it
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.kind, self.path)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "scenario": self.scenario, "kind": self.kind, "path": self.path,
+            "left": self.left, "right": self.right, "leftAbsent": self.left_absent, "rightAbsent": self.right_absent,
+            "firstStep": {"index": self.step_index, "name": self.step_name}, "steps": self.steps,
+            "status": self.status,
+        }
+        if self.rule is not None:
+            data["rule"] = self.rule.to_dict()
+        return data
+
+
+@dataclass(frozen=True)
+class RawDifference:
+    """One difference inside one step, before persistence is folded in."""
+
+    kind: str
+    path: str
+    left: Any
+    right: Any
+    left_absent: bool = False
+    right_absent: bool = False
+
+
+# -- readable paths --------------------------------------------------------------------------------------------------
+def is_record_key(kind: str, parts: list[Any], position: int, list_keys: Iterable[str]) -> bool:
+    """Whether the path element at `position` is a record key (rendered in brackets) rather than a field name."""
+    if isinstance(parts[position], int):
+        return True
+    if position == 0:
+        return kind != "tables"  # api requests, call operations and log messages are record keys; table names are not
+    if kind == "tables" and position == 1:
+        return True
+    return parts[position - 1] in list_keys and not isinstance(parts[position - 1], int)
+
+
+def readable_path(kind: str, parts: list[Any], list_keys: Iterable[str] = CONTRACT_LIST_KEYS) -> str:
+    """deepdiff's path list -> `tables.execution-history[<executionId:1>].waves[1].serverStatuses[s-1].serverName`."""
+    keys = set(list_keys)
+    text = kind
+    for position, part in enumerate(parts):
+        text += f"[{part}]" if is_record_key(kind, parts, position, keys) else f".{part}"
+    return text
+
+
+# -- one step --------------------------------------------------------------------------------------------------------
+def present(value: Any) -> bool:
+    return not isinstance(value, NotPresent)
+
+
+def plain(value: Any) -> Any:
+    return value if present(value) else None
+
+
+def deepdiff_levels(left: Any, right: Any, multiset: bool) -> Iterable[tuple[str, Any]]:
+    options: dict[str, Any] = {"view": "tree"}
+    if multiset:
+        options.update(ignore_order=True, report_repetition=True)
+    for report_type, levels in DeepDiff(left, right, **options).items():
+        for level in levels:
+            yield report_type, level
+
+
+def level_differences(kind: str, prefix: list[Any], left: Any, right: Any, multiset: bool,
+                      list_keys: Iterable[str]) -> list[RawDifference]:
+    """deepdiff of one subtree; paths are prefixed with where the subtree sits."""
+    differences = []
+    for report_type, level in deepdiff_levels(left, right, multiset):
+        parts = prefix + level.path(output_format="list")
+        if report_type == "repetition_change":  # same record, a different number of occurrences
+            repeat = level.additional["repetition"]
+            differences.append(RawDifference(kind, readable_path(kind, parts[:-1], list_keys),
+                                             [level.t1] * repeat["old_repeat"], [level.t2] * repeat["new_repeat"]))
+            continue
+        differences.append(RawDifference(kind, readable_path(kind, parts, list_keys), plain(level.t1),
+                                         plain(level.t2), not present(level.t1), not present(level.t2)))
+    return differences
+
+
+def multiset_differences(kind: str, left: Mapping[str, list], right: Mapping[str, list],
+                         list_keys: Iterable[str]) -> list[RawDifference]:
+    """Group by group (call operation, log message): a group on one side only, or its records as a multiset."""
+    differences = []
+    for group in sorted(set(left) | set(right)):
+        if group not in right or group not in left:
+            differences.append(RawDifference(kind, readable_path(kind, [group], list_keys), left.get(group),
+                                             right.get(group), group not in left, group not in right))
+        else:
+            differences += level_differences(kind, [group], left[group], right[group], True, list_keys)
+    return differences
+
+
+def raw_differences(kind: str, left: Any, right: Any, list_keys: Iterable[str]) -> list[RawDifference]:
+    if kind in MULTISET_KINDS:
+        differences = multiset_differences(kind, left, right, list_keys)
+    else:
+        differences = level_differences(kind, [], left, right, False, list_keys)
+    return sorted(differences, key=lambda d: d.path)
+
+
+def diff_step(left: Mapping[str, Any], right: Mapping[str, Any], kinds: Iterable[str] = KINDS,
+              list_keys: Iterable[str] = CONTRACT_LIST_KEYS) -> list[RawDifference]:
+    differences: list[RawDifference] = []
+    for kind in kinds:
+        if kind in left or kind in right:
+            differences += raw_differences(kind, left.get(kind, {}), right.get(kind, {}), list_keys)
+    return differences
+
+
+# -- the timeline ----------------------------------------------------------------------------------------------------
+def structural_differences(scenario: str, left_steps: list[dict], right_steps: list[dict]) -> list[Divergence]:
+    """Step count and step names: both sides run the same steps, so any mismatch is itself a divergence."""
+    divergences = []
+    for index, (left, right) in enumerate(zip(left_steps, right_steps)):
+        if left.get("name") != right.get("name"):
+            divergences.append(Divergence(scenario, STEPS_KIND, f"steps[{index}].name", left.get("name"),
+                                          right.get("name"), index, str(left.get("name"))))
+    if len(left_steps) != len(right_steps):
+        first_missing = min(len(left_steps), len(right_steps))
+        longer = left_steps if len(left_steps) > len(right_steps) else right_steps
+        divergences.append(Divergence(scenario, STEPS_KIND, "steps", len(left_steps), len(right_steps),
+                                      first_missing, str(longer[first_missing].get("name"))))
+    return divergences
+
+
+def diff_timelines(left: Mapping[str, Any], right: Mapping[str, Any], scenario: str | None = None,
+                   kinds: Iterable[str] = KINDS, list_keys: Iterable[str] = CONTRACT_LIST_KEYS) -> list[Divergence]:
+    """Divergences between two normalised timelines, each once with its first step and how many steps it showed in."""
+    scenario = scenario or str(left.get("scenario") or right.get("scenario") or "")
+    left_steps, right_steps = list(left.get("steps", [])), list(right.get("steps", []))
+    seen: dict[tuple[str, str], Divergence] = {}
+    for index, (left_step, right_step) in enumerate(zip(left_steps, right_steps)):
+        for raw in diff_step(left_step, right_step, kinds, list_keys):
+            existing = seen.get((raw.kind, raw.path))
+            if existing is not None:  # a persisting difference: counted, reported at its first step
+                existing.steps += 1
+                continue
+            seen[(raw.kind, raw.path)] = Divergence(
+                scenario, raw.kind, raw.path, raw.left, raw.right, index, str(left_step.get("name")),
+                left_absent=raw.left_absent, right_absent=raw.right_absent)
+    ordered = sorted(seen.values(), key=lambda d: (d.step_index, KINDS.index(d.kind), d.path))
+    return structural_differences(scenario, left_steps, right_steps) + ordered

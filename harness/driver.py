@@ -1,0 +1,318 @@
+"""Drives one scenario on one side's world step by step, capturing after each step, and checks its expectations."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from contextlib import nullcontext
+from typing import Any, Iterator
+from urllib.parse import urlencode
+
+from boto3.dynamodb.types import TypeSerializer
+
+from harness.capture import ApiRecord, InvocationCapture, StepCapture, Timeline, plain_item, scan_tables
+from harness.clock import VirtualClock
+from harness.scenario import (
+    AdvanceStep, ApiStep, ExecutionActionStep, Scenario, StartStep, Step, UntilStep, format_duration, load_scenarios,
+)
+from harness.system import System, load_system
+
+UNTIL_INCREMENT = 60  # seconds the clock moves between two checks of an until condition
+PLACEHOLDER = re.compile(r"\{(execution|plan:[^{}]+|group:[^{}]+)\}")
+
+
+class RunError(RuntimeError):
+    """The run could not go on (deploy failed, a fixture item was refused, ...); `timeline` holds what was captured."""
+
+    def __init__(self, message: str, timeline: Timeline | None = None) -> None:
+        super().__init__(message)
+        self.timeline = timeline
+
+
+def run_side(system: System | str, scenario: Scenario | str, backend: str = "moto", clock_start: float | None = None,
+             world: Any = None) -> Timeline:
+    """Run `scenario` on `system` in a fresh World (or in `world`, already started, owned by the caller)."""
+    system = system if isinstance(system, System) else load_system(system)
+    scenario = scenario if isinstance(scenario, Scenario) else load_scenarios([scenario])[0]
+    if world is None:
+        from harness.world import World  # the world module pulls in moto; only needed for a real run
+
+        clock = VirtualClock(clock_start) if clock_start is not None else None
+        world = World(backend=backend, clock=clock, region=scenario.region)
+        lifetime: Any = world
+    else:
+        lifetime = nullcontext(world)
+    with lifetime:
+        return SideRun(world, system, scenario).run()
+
+
+class SideRun:
+    """The state of one side's run: deployed stack, generated ids, the current execution, the captured steps."""
+
+    def __init__(self, world: Any, system: System, scenario: Scenario) -> None:
+        self.world = world
+        self.system = system
+        self.scenario = scenario
+        self.timeline = Timeline(side=system.name, scenario=scenario.name, backend=world.backend_name,
+                                 clock_start=world.clock.now_int())
+        self.stack: Any = None
+        self._roles: dict[str, str] = {}
+
+    # -- the run ----------------------------------------------------------------------------------------------------
+    def run(self) -> Timeline:
+        try:
+            self.setup()
+            for index, step in enumerate(self.scenario.steps, start=1):
+                self.run_step(index, step)
+        except RunError as error:
+            error.timeline = self.timeline
+            raise
+        return self.timeline
+
+    def setup(self) -> None:
+        mark = self._invocation_mark()
+        self.deploy()
+        self.seed_drs()
+        self.seed_target_accounts()
+        self.world.host.start_schedules()
+        records = self.create_protection_groups() + self.create_recovery_plans()
+        self.capture(0, "setup", "setup", records, mark)
+
+    def deploy(self) -> None:
+        stack_name = f"drs-parity-{self.system.name}-{self.scenario.name}"
+        if self.world.backend == "localstack":  # a shared LocalStack keeps old stacks: names must not collide
+            stack_name += f"-{uuid.uuid4().hex[:8]}"
+        try:
+            self.stack = self.world.deploy(str(self.system.template), stack_name, parameters=self.system.parameters)
+        except Exception as error:  # DeployError names the failed resource; keep it one line
+            raise RunError(f"setup: deploying {self.system.template.name} failed: {error}") from error
+        self.world.host.load(self.stack)
+        self._apply_environment()
+        self._roles = {self.physical_id(logical_id): spec.role for logical_id, spec in self.system.functions.items()}
+
+    def _apply_environment(self) -> None:
+        for function in self.world.host.functions.values():
+            if function.logical_id in self.system.functions:
+                function.environment.update(self.system.environment)
+
+    def seed_drs(self) -> None:
+        try:
+            self.world.drs.load(self.scenario.drs_config(), self.scenario.drs_source_servers(),
+                                self.scenario.drs_faults())
+        except ValueError as error:
+            raise RunError(f"setup: the DRS emulator refused {self.scenario.path}: {error}") from error
+
+    def seed_target_accounts(self) -> None:
+        serializer = TypeSerializer()
+        table = self.table_name("target-accounts")
+        dynamodb = self.world.client("dynamodb")
+        for account in self.scenario.target_accounts:
+            item = {"accountId": account.account_id, "assumeRoleName": account.assume_role_name,
+                    "externalId": account.external_id}
+            dynamodb.put_item(TableName=table, Item={k: serializer.serialize(v) for k, v in item.items()})
+
+    def create_protection_groups(self) -> list[ApiRecord]:
+        records = []
+        for index, group in enumerate(self.scenario.protection_groups):
+            record = self.api("POST", "/protection-groups", group.request_body())
+            self._require_created(record, f"protectionGroups[{index}] (key {group.key!r})")
+            self.timeline.ids[f"group:{group.key}"] = record.body["groupId"]
+            records.append(record)
+        return records
+
+    def create_recovery_plans(self) -> list[ApiRecord]:
+        records = []
+        group_ids = {key.partition(":")[2]: value for key, value in self.timeline.ids.items()
+                     if key.startswith("group:")}
+        for index, plan in enumerate(self.scenario.recovery_plans):
+            record = self.api("POST", "/recovery-plans", plan.request_body(group_ids))
+            self._require_created(record, f"recoveryPlans[{index}] (key {plan.key!r})")
+            self.timeline.ids[f"plan:{plan.key}"] = record.body["planId"]
+            records.append(record)
+        return records
+
+    @staticmethod
+    def _require_created(record: ApiRecord, item: str) -> None:
+        if not 200 <= record.status < 300:
+            body = json.dumps(record.body, default=str)
+            raise RunError(f"setup: creating {item} failed: {record.method} {record.path} answered "
+                           f"{record.status} {body}")
+
+    # -- steps ------------------------------------------------------------------------------------------------------
+    def run_step(self, index: int, step: Step) -> None:
+        mark = self._invocation_mark()
+        records: list[ApiRecord] = []
+        until: dict[str, Any] | None = None
+        where = f"steps[{index - 1}]"
+        if isinstance(step, StartStep):
+            records.append(self.start_execution(step, where))
+        elif isinstance(step, AdvanceStep):
+            self.advance(step.seconds)
+        elif isinstance(step, UntilStep):
+            until = self.wait_until(step, where)
+        elif isinstance(step, ExecutionActionStep):
+            records.append(self.api("POST", self.resolve(step.path, where), step.body))
+        elif isinstance(step, ApiStep):
+            body = self.resolve(step.body, where) if step.body is not None else None
+            records.append(self.api(step.method, self.resolve(step.path, where), body, step.query))
+        self.capture(index, step.label(), step.kind, records, mark, until)
+
+    def start_execution(self, step: StartStep, where: str) -> ApiRecord:
+        body = {"planId": self.timeline.ids[f"plan:{step.plan}"], "executionType": step.execution_type,
+                "initiatedBy": step.initiated_by}
+        record = self.api("POST", "/executions", body)
+        execution_id = record.body.get("executionId") if isinstance(record.body, dict) else None
+        if 200 <= record.status < 300 and execution_id:
+            number = sum(1 for key in self.timeline.ids if key.startswith("execution:")) + 1
+            self.timeline.ids[f"execution:{number}"] = execution_id
+            self.timeline.current_execution = execution_id
+        return record
+
+    def advance(self, seconds: int) -> None:
+        self.world.clock.advance(seconds)
+        self.world.host.drain()
+
+    def wait_until(self, step: UntilStep, where: str) -> dict[str, Any]:
+        """Advance a minute at a time until the current execution has one of the statuses; never raises if not."""
+        execution_id = self._current_execution(where)
+        waited = 0
+        status = self.execution_status(execution_id)
+        while status not in step.statuses and waited < step.within:
+            increment = min(UNTIL_INCREMENT, step.within - waited)
+            self.advance(increment)
+            waited += increment
+            status = self.execution_status(execution_id)
+        met = status in step.statuses
+        return {"outcome": "met" if met else "unmet", "at": self.world.clock.now_int() if met else None,
+                "waited": waited, "status": status}
+
+    # -- reading and calling ----------------------------------------------------------------------------------------
+    def api(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None,
+            console: bool = False) -> ApiRecord:
+        function = self.physical_id(self.system.route(path.split("?")[0]))
+        response = self.world.host.api_request(function, method, path, body=body, query=query)
+        self.world.host.drain()
+        shown = f"{path}?{urlencode(query)}" if query else path
+        return ApiRecord(method, shown, response.status, response.body, console)  # the host parsed the JSON body
+
+    def console_reads(self) -> list[ApiRecord]:
+        """What an operator's console polls: the current execution, the list, and its job logs."""
+        execution_id = self.timeline.current_execution
+        if execution_id is None:
+            return []
+        paths = (f"/executions/{execution_id}", "/executions", f"/executions/{execution_id}/job-logs")
+        return [self.api("GET", path, console=True) for path in paths]
+
+    def execution_status(self, execution_id: str) -> str | None:
+        response = self.world.client("dynamodb").query(
+            TableName=self.table_name("execution-history"), KeyConditionExpression="executionId = :id",
+            ExpressionAttributeValues={":id": {"S": execution_id}}, ConsistentRead=True)
+        items = [plain_item(item) for item in response.get("Items", ())]
+        return items[0].get("status") if items else None
+
+    def resolve(self, value: Any, where: str) -> Any:
+        """Replace {execution}, {plan:KEY}, {group:KEY} in strings (recursively) with the generated ids."""
+        if isinstance(value, str):
+            return PLACEHOLDER.sub(lambda match: self._placeholder(match.group(1), where), value)
+        if isinstance(value, dict):
+            return {key: self.resolve(item, where) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(item, where) for item in value]
+        return value
+
+    def _placeholder(self, name: str, where: str) -> str:
+        if name == "execution":
+            return self._current_execution(where)
+        return self.timeline.ids[name]  # keys were checked when the scenario was loaded
+
+    def _current_execution(self, where: str) -> str:
+        if self.timeline.current_execution is None:
+            raise RunError(f"{where}: there is no current execution (the start step was refused; "
+                           f"see its response in the timeline)")
+        return self.timeline.current_execution
+
+    def physical_id(self, logical_id: str) -> str:
+        return self.stack.resources[logical_id]
+
+    def table_name(self, logical_name: str) -> str:
+        return self.physical_id(self.system.tables[logical_name])
+
+    # -- capture ----------------------------------------------------------------------------------------------------
+    def _invocation_mark(self) -> int:
+        return len(self.world.host.invocations)
+
+    def capture(self, index: int, name: str, kind: str, records: list[ApiRecord], mark: int,
+                until: dict[str, Any] | None = None) -> None:
+        """Record the step: its responses, then console reads, table scans, and the invocations it caused."""
+        console_mark = self._invocation_mark()
+        records = records + self.console_reads()
+        invocations = InvocationCapture()
+        all_invocations = self.world.host.invocations
+        invocations.add(all_invocations[mark:console_mark], self.role_of, console=False)
+        invocations.add(all_invocations[console_mark:], self.role_of, console=True)
+        tables = {name: self.table_name(name) for name in self.system.tables}
+        self.timeline.steps.append(StepCapture(
+            index=index, name=name, kind=kind, time=self.world.clock.now_int(),
+            api=[record.to_dict() for record in records],
+            tables=scan_tables(self.world.client("dynamodb"), tables, self._in_process_moto()),
+            calls=invocations.calls, logs=invocations.logs, invocations=invocations.invocations, until=until,
+        ))
+
+    def _in_process_moto(self) -> tuple[str, str] | None:
+        """(account, region) of the tables when the world is in-process moto (read them without the API)."""
+        return (self.world.account_id, self.world.region) if self.world.backend.in_process else None
+
+    def role_of(self, function_name: str) -> str:
+        return self._roles.get(function_name, function_name)
+
+
+# -- expectations -----------------------------------------------------------------------------------------------------
+def check_expectations(scenario: Scenario, timeline: Timeline) -> list[str]:
+    """Every way the run missed the scenario's `expect` (or an until condition); empty when all were met."""
+    problems = list(_unmet_until_steps(timeline))
+    expect = scenario.expect
+    if expect.status is None and expect.waves is None and not expect.servers:
+        return problems
+    item = _final_execution_item(timeline)
+    if item is None:
+        return problems + ["no execution was started (or its item is missing from execution-history)"]
+    if expect.status is not None and item.get("status") != expect.status:
+        problems.append(f"execution status is {item.get('status')}, expected {expect.status}")
+    waves = item.get("waves") or []
+    if expect.waves is not None:
+        problems.extend(_wave_problems(waves, expect.waves))
+    problems.extend(_server_problems(waves, expect.servers))
+    return problems
+
+
+def _unmet_until_steps(timeline: Timeline) -> Iterator[str]:
+    for step in timeline.steps:
+        if step.until is not None and step.until["outcome"] != "met":
+            yield (f"step {step.index} ({step.name}): not met after {format_duration(step.until['waited'])}, "
+                   f"status {step.until['status']}")
+
+
+def _final_execution_item(timeline: Timeline) -> dict[str, Any] | None:
+    if not timeline.steps or timeline.current_execution is None:
+        return None
+    items = timeline.steps[-1].tables.get("execution-history", [])
+    return next((item for item in items if item.get("executionId") == timeline.current_execution), None)
+
+
+def _wave_problems(waves: list[dict[str, Any]], expected: tuple[str, ...]) -> Iterator[str]:
+    if len(waves) != len(expected):
+        yield f"the execution has {len(waves)} waves, expected {len(expected)}"
+    for number, (wave, status) in enumerate(zip(waves, expected)):
+        if wave.get("status") != status:
+            yield f"wave {number} ({wave.get('waveName')}) is {wave.get('status')}, expected {status}"
+
+
+def _server_problems(waves: list[dict[str, Any]], expected: dict[str, str]) -> Iterator[str]:
+    actual = {server.get("sourceServerId"): server.get("launchStatus")
+              for wave in waves for server in wave.get("serverStatuses") or ()}
+    for server_id, status in expected.items():
+        if actual.get(server_id) != status:
+            yield f"server {server_id} launchStatus is {actual.get(server_id) or 'absent'}, expected {status}"
+
+

@@ -1,0 +1,177 @@
+"""The parity run: both sides per scenario on one clock, normalised, diffed, judged by rules and noise; `drs-parity run`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from harness.clock import DEFAULT_START
+from harness.diff import diff_timelines
+from harness.normalise import NormaliseOptions, normalise_timeline
+from harness.report import ParityResult, Progress, ScenarioResult, summary_table, to_html, to_json, verdict_line, \
+    write_reports
+from harness.rules import NoiseEntry, RuleSet, RulesError, apply_noise, apply_rules, load_rules, noise_from_self_diff
+
+SideRunner = Callable[..., Any]  # driver.run_side(system, scenario, backend=, clock_start=) -> Timeline
+DEFAULT_LEFT, DEFAULT_RIGHT = "monolithic", "decomposed"
+RUN_HELP = "run the scenarios on both sides and diff what users and operators see (exit 0 parity, 1 divergence, 2 error)"
+
+
+def one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def default_runner() -> SideRunner:
+    from harness.driver import run_side  # the driver pulls in the world (moto); only needed for a real run
+
+    return run_side
+
+
+class ScenarioRun:
+    """Runs one scenario: each side (and, when calibrating, each side again) on a fresh world, same clock start."""
+
+    def __init__(self, runner: SideRunner, backend: str, options: NormaliseOptions, clock_start: int) -> None:
+        self.runner = runner
+        self.backend = backend
+        self.options = options
+        self.clock_start = clock_start
+        self.timings: dict[str, float] = {}
+
+    def side(self, system: Any, scenario: Any, label: str) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            timeline = self.runner(system, scenario, backend=self.backend, clock_start=self.clock_start)
+        except Exception as error:  # any failure of a side is this scenario's harness error, not the run's
+            raise SideError(f"{label}: {type(error).__name__}: {one_line(error)}") from error
+        finally:
+            self.timings[label] = time.perf_counter() - started
+        raw = timeline.to_dict() if hasattr(timeline, "to_dict") else timeline
+        return normalise_timeline(raw, self.clock_start, self.options)
+
+    def noise(self, system: Any, scenario: Any, first: Mapping[str, Any], label: str) -> list[NoiseEntry]:
+        """Run the side again and diff it against its first run: whatever differs is noise."""
+        second = self.side(system, scenario, f"{label} (calibration)")
+        return noise_from_self_diff(label, diff_timelines(first, second, scenario_name(scenario)))
+
+
+class SideError(RuntimeError):
+    """One side of one scenario failed to run; the message is the one-line reason."""
+
+
+def scenario_name(scenario: Any) -> str:
+    return str(getattr(scenario, "name", scenario))
+
+
+def system_name(system: Any) -> str:
+    return str(getattr(system, "name", system))
+
+
+def final_status(normalised: Mapping[str, Any]) -> str | None:
+    """The execution statuses at the last step (comma-joined when a scenario ran several executions)."""
+    steps = normalised.get("steps") or []
+    if not steps:
+        return None
+    items = (steps[-1].get("tables") or {}).get("execution-history") or {}
+    statuses = [str(item.get("status")) for _, item in sorted(items.items()) if isinstance(item, dict)]
+    return ",".join(statuses) or None
+
+
+def run_scenario(left: Any, right: Any, scenario: Any, run: ScenarioRun, calibrate: bool) -> ScenarioResult:
+    name = scenario_name(scenario)
+    result = ScenarioResult(scenario=name, timings=run.timings)
+    left_label, right_label = system_name(left), system_name(right)
+    if left_label == right_label:  # a side against itself: keep the labels apart in noise and timings
+        left_label, right_label = f"{left_label} (left)", f"{right_label} (right)"
+    try:
+        left_timeline = run.side(left, scenario, left_label)
+        right_timeline = run.side(right, scenario, right_label)
+        result.left_final, result.right_final = final_status(left_timeline), final_status(right_timeline)
+        result.divergences = diff_timelines(left_timeline, right_timeline, name)
+        if calibrate:
+            result.noise = (run.noise(left, scenario, left_timeline, left_label)
+                            + run.noise(right, scenario, right_timeline, right_label))
+    except SideError as error:
+        result.error = str(error)
+    apply_noise(result.divergences, result.noise)
+    return result
+
+
+def run_parity(left: Any, right: Any, scenarios: list[Any], backend: str, rules: RuleSet | None = None,
+               calibrate: bool = True, progress: Progress | None = None, *, runner: SideRunner | None = None,
+               options: NormaliseOptions | None = None, clock_start: int = DEFAULT_START) -> ParityResult:
+    """Both systems on every scenario; a failing scenario is recorded as an error and the others still run."""
+    rules = rules or RuleSet()
+    for rule in rules.rules:
+        rule.matched = 0
+    runner = runner or default_runner()
+    options = options or NormaliseOptions()
+    started = time.perf_counter()
+    result = ParityResult(left=system_name(left), right=system_name(right), backend=backend,
+                          rules_source=rules.source, calibrated=calibrate)
+    for scenario in scenarios:
+        if progress:
+            progress.start(scenario_name(scenario))
+        outcome = run_scenario(left, right, scenario, ScenarioRun(runner, backend, options, clock_start), calibrate)
+        apply_rules(outcome.divergences, rules)
+        result.scenarios.append(outcome)
+        if progress:
+            progress.done(outcome)
+    result.stale_rules = rules.stale()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+# -- drs-parity run --------------------------------------------------------------------------------------------------
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--left", default=DEFAULT_LEFT, help=f"system name or description file (default {DEFAULT_LEFT})")
+    parser.add_argument("--right", default=DEFAULT_RIGHT,
+                        help=f"system name or description file (default {DEFAULT_RIGHT})")
+    parser.add_argument("--scenario", action="append", metavar="NAME", help="scenario (repeatable; default: all)")
+    parser.add_argument("--backend", default="moto", help="emulated AWS: moto, moto-server, localstack (default moto)")
+    parser.add_argument("--rules", type=Path, metavar="FILE", help="accepted divergences (YAML or TOML)")
+    parser.add_argument("--out", type=Path, default=Path("parity-report"), metavar="DIR",
+                        help="report folder (default ./parity-report)")
+    parser.add_argument("--junit", type=Path, metavar="FILE", help="JUnit XML file (default DIR/junit.xml)")
+    parser.add_argument("--no-calibrate", dest="calibrate", action="store_false",
+                        help="skip running each side against itself to find noise")
+    parser.add_argument("--format", choices=("md", "html", "json"), default="md",
+                        help="what to print: md (summary table and verdict), html or json (the whole report)")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """`drs-parity run`: configuration errors raise the CLI's one-line error; the verdict is the exit code."""
+    from harness.cli import CliError, require_backend
+    from harness.scenario import list_scenarios, load_scenarios
+    from harness.system import load_system
+
+    try:
+        rules = load_rules(args.rules)
+    except RulesError as error:
+        raise CliError(str(error)) from None
+    left, right = load_system(args.left), load_system(args.right)
+    scenarios = load_scenarios(args.scenario or list_scenarios())
+    if not scenarios:
+        raise CliError("no scenarios to run (is DRS_PARITY_FIXTURES pointing at a fixtures folder?)")
+    backend = require_backend(args.backend)
+    result = run_parity(left, right, scenarios, backend, rules, calibrate=args.calibrate, progress=Progress())
+    try:
+        write_reports(result, args.out, args.junit)
+    except OSError as error:
+        raise CliError(f"cannot write the report: {error.filename}: {error.strerror}") from None
+    print_result(result, args.format)
+    return result.exit_code
+
+
+def print_result(result: ParityResult, output_format: str) -> None:
+    if output_format == "json":
+        print(json.dumps(to_json(result), indent=2, sort_keys=True, default=str))
+    elif output_format == "html":
+        print(to_html(result))
+    else:
+        print(summary_table(result))
+        print()
+        print(verdict_line(result))

@@ -1,0 +1,102 @@
+"""The pytest plugin: with --drs-parity, one item per scenario runs the pair and fails with its divergences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.parity import DEFAULT_LEFT, DEFAULT_RIGHT
+
+INI_OPTIONS = {
+    "drs_parity": ("bool", "run the parity pair as one test per scenario (same as --drs-parity)"),
+    "drs_parity_left": ("string", f"left system (default {DEFAULT_LEFT})"),
+    "drs_parity_right": ("string", f"right system (default {DEFAULT_RIGHT})"),
+    "drs_parity_scenarios": ("args", "scenario names (default: every fixture scenario)"),
+    "drs_parity_backend": ("string", "emulated AWS backend (default moto)"),
+    "drs_parity_rules": ("string", "rules file of accepted divergences"),
+    "drs_parity_calibrate": ("bool", "run each side against itself to find noise (default true)"),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("drs-parity")
+    group.addoption("--drs-parity", action="store_true", default=None,
+                    help="collect one parity test per scenario (left vs right system)")
+    group.addoption("--drs-parity-scenario", action="append", default=None, metavar="NAME",
+                    help="only this scenario (repeatable)")
+    group.addoption("--drs-parity-backend", default=None, metavar="NAME", help="moto, moto-server or localstack")
+    for name, (kind, help_text) in INI_OPTIONS.items():
+        parser.addini(name, help_text, type=kind, default=None)
+
+
+# ini name -> the command-line option that overrides it
+OPTION_FOR_INI = {"drs_parity": "drs_parity", "drs_parity_scenarios": "drs_parity_scenario",
+                  "drs_parity_backend": "drs_parity_backend"}
+
+
+def setting(config: pytest.Config, name: str, default: Any = None) -> Any:
+    """A command-line value if given, else the ini value, else the default."""
+    if name in OPTION_FOR_INI and config.getoption(OPTION_FOR_INI[name], default=None) is not None:
+        return config.getoption(OPTION_FOR_INI[name])
+    value = config.getini(name)
+    return default if value in (None, [], "") else value
+
+
+def enabled(config: pytest.Config) -> bool:
+    return bool(setting(config, "drs_parity", False))
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not enabled(config):  # loaded for every pytest run of the project: do nothing unless asked
+        return
+    from harness.scenario import list_scenarios
+
+    for name in setting(config, "drs_parity_scenarios") or list_scenarios():
+        # No `::` in the name: xdist's --dist loadfile then spreads scenarios over workers too.
+        node = f"drs-parity[{name}]"
+        items.append(ParityItem.from_parent(session, name=node, nodeid=node, scenario=name))
+
+
+class ParityFailure(Exception):
+    """A scenario whose sides diverge (or could not run); the message is the report for it."""
+
+
+class ParityItem(pytest.Item):
+    """One scenario of the parity matrix: both sides, diffed; fails with the divergence summary."""
+
+    def __init__(self, *, scenario: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+
+    def runtest(self) -> None:
+        from harness.report import divergence_text
+        from harness.rules import load_rules
+        from harness.scenario import load_scenarios
+        from harness.system import load_system
+        from harness.parity import run_parity
+
+        config = self.config
+        try:
+            left = load_system(setting(config, "drs_parity_left", DEFAULT_LEFT))
+            right = load_system(setting(config, "drs_parity_right", DEFAULT_RIGHT))
+            rules = load_rules(setting(config, "drs_parity_rules"))
+            scenarios = load_scenarios([self.scenario])
+        except ValueError as error:  # ScenarioError, SystemDescriptionError, RulesError: the user's to fix
+            raise ParityFailure(f"configuration error: {error}") from None
+        result = run_parity(left, right, scenarios, setting(config, "drs_parity_backend", "moto"), rules,
+                            calibrate=setting(config, "drs_parity_calibrate", True))
+        outcome = result.scenarios[0]
+        if outcome.error:
+            raise ParityFailure(f"harness error: {outcome.error}")
+        if outcome.active:
+            raise ParityFailure(f"{len(outcome.active)} divergence(s) between {result.left} and {result.right}:\n"
+                                + divergence_text(outcome, result.left, result.right))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ParityFailure):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo, style=style))
+
+    def reportinfo(self) -> tuple[str, int | None, str]:
+        return self.path, None, f"drs-parity: {self.scenario}"

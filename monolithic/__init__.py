@@ -1,0 +1,1 @@
+"""The monolithic DRS orchestrator: one Lambda serving the whole API and running the polling chain inline."""

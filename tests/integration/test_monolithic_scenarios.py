@@ -1,0 +1,70 @@
+"""Every fixture scenario runs on the monolith from POST to its expected final status, with checks at key steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.driver import check_expectations, run_side
+from harness.scenario import list_scenarios, load_scenarios
+from harness.system import load_system
+from harness.world import World
+
+SCENARIOS = list_scenarios()
+
+
+def final_details(timeline: Any) -> dict[str, Any]:
+    """The last GET /executions/{id} answer of the run."""
+    execution_path = f"/executions/{timeline.current_execution}"
+    reads = [record for step in timeline.steps for record in step.api
+             if record["method"] == "GET" and record["path"] == execution_path]
+    assert reads and reads[-1]["status"] == 200
+    return reads[-1]["body"]
+
+
+def test_scenarios_exist() -> None:
+    assert len(SCENARIOS) >= 5
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_scenario_reaches_its_expected_outcome(name: str) -> None:
+    scenario = load_scenarios([name])[0]
+    timeline = run_side(load_system("monolithic"), scenario, backend="moto")
+    assert check_expectations(scenario, timeline) == []
+    details = final_details(timeline)
+    assert details["status"] == scenario.expect.status
+    assert details["isFinal"] is True and details["endTime"] is not None
+    launched = [server for wave in details["waves"] for server in wave["serverStatuses"]
+                if server["launchStatus"] == "LAUNCHED"]
+    for server in launched:  # the seed's symptom: names, IPs and instance facts on the details page
+        assert server["serverName"] and server["privateIp"] and server["instanceType"] and server["instanceId"]
+        assert server["hostname"] and isinstance(server["launchTime"], int)
+    # the details page is served from the cached item: no DRS/EC2 call from any console read
+    console_calls = [call for step in timeline.steps for call in step.calls if call.get("console")]
+    assert all(call["operation"] not in {"DescribeJobs", "DescribeInstances"} for call in console_calls)
+
+
+def test_two_wave_drill_names_servers_from_the_name_tag_else_the_hostname() -> None:
+    scenario = load_scenarios(["two-wave-drill"])[0]
+    timeline = run_side(load_system("monolithic"), scenario, backend="moto")
+    servers = {server["sourceServerId"]: server
+               for wave in final_details(timeline)["waves"] for server in wave["serverStatuses"]}
+    assert servers["s-01000000000000001"]["serverName"] == "app-01"
+    assert servers["s-01000000000000004"]["serverName"] == "web-02.corp.example"  # no Name tag
+    assert servers["s-01000000000000003"]["instanceType"] == "t3.medium"
+    logs = [line["message"] for step in timeline.steps for line in step.logs]
+    execution_id = timeline.current_execution
+    assert f"Polling execution: {execution_id}" in logs
+    assert f"Updated 2 waves for execution {execution_id}" in logs
+    assert f"Execution {execution_id} status POLLING -> COMPLETED" in logs
+    assert any(message.startswith("Started wave 1 for execution") for message in logs)
+
+
+@pytest.mark.moto_server
+def test_two_wave_drill_on_moto_server(moto_server: Any) -> None:
+    scenario = load_scenarios(["two-wave-drill"])[0]
+    with World(backend="moto-server", region=scenario.region, moto_server_port=moto_server.port) as world:
+        timeline = run_side(load_system("monolithic"), scenario, world=world)
+    assert check_expectations(scenario, timeline) == []
+    assert final_details(timeline)["completedWaves"] == 2

@@ -1,0 +1,26 @@
+"""End to end on moto's server (loopback HTTP): the reference pair is in parity on every fixture scenario."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.parity import run_parity
+from harness.scenario import list_scenarios, load_scenarios
+from harness.system import load_system
+from harness.world import MOTO_PORT_ENV
+
+pytestmark = [pytest.mark.slow, pytest.mark.moto_server]
+
+
+@pytest.mark.parametrize("scenario", list_scenarios())
+def test_reference_pair_is_in_parity_on_moto_server(scenario: str, moto_server: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(MOTO_PORT_ENV, str(moto_server.port))  # worlds the driver creates find the session's server
+    result = run_parity(load_system("monolithic"), load_system("decomposed"), load_scenarios([scenario]),
+                        "moto-server", calibrate=False)
+    outcome = result.scenarios[0]
+    assert outcome.error is None
+    assert [(d.path, d.left, d.right) for d in outcome.active] == []
+    assert result.exit_code == 0 and outcome.left_final == outcome.right_final

@@ -1,0 +1,96 @@
+"""The drs-parity command line: subcommand registry, scenario listing/validation, one-line user errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness import cli
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(err: str, *fragments: str) -> None:
+    assert err.startswith("drs-parity: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+def test_scenarios_lists_names_with_descriptions(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "scenarios")
+    assert code == 0
+    assert any(line.startswith("two-wave-drill ") and "every server launches" in line for line in out.splitlines())
+
+
+def test_scenarios_validate_passes_for_shipped_fixtures(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "scenarios", "--validate")
+    assert code == 0
+    assert "ok       pause-resume" in out and "scenarios valid" in out
+
+
+def test_scenarios_validate_fails_on_a_bad_scenario(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "bad.yaml").write_text("name: bad\nsteps: []\n")
+    monkeypatch.setenv("DRS_PARITY_FIXTURES", str(tmp_path))
+    code, out, _ = run(capsys, "scenarios", "--validate")
+    assert code == 1
+    assert "invalid" in out and "bad.yaml" in out and "0 of 1 scenarios valid" in out
+
+
+def test_unknown_scenario_is_exit_2_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "drs-emulator", "--port", "1", "--scenario", "no-such-scenario")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "unknown scenario 'no-such-scenario'", "two-wave-drill")
+
+
+def test_missing_scenario_file_is_exit_2_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "drs-emulator", "--port", "1", "--scenario", str(tmp_path / "absent.yaml"))
+    assert code == 2
+    assert_one_line_error(err, "absent.yaml: no such file")
+
+
+def test_missing_system_file_is_exit_2_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "side", "--system", str(tmp_path / "gone.yaml"), "--scenario", "two-wave-drill")
+    assert code == 2
+    assert_one_line_error(err, "gone.yaml: no such file")
+
+
+def test_unknown_backend_is_exit_2_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "smoke", "--backend", "azure")
+    assert code == 2
+    assert_one_line_error(err, "unknown backend 'azure'", "moto-server")
+
+
+def test_usage_mistakes_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "side", "--system", "monolithic")
+    assert code == 2
+    assert_one_line_error(err, "--scenario")
+    code, _, err = run(capsys)
+    assert code == 2
+    assert_one_line_error(err, "a command is required")
+    code, _, err = run(capsys, "frobnicate")
+    assert code == 2
+    assert_one_line_error(err, "invalid choice: 'frobnicate'")
+
+
+def test_subcommand_registry_accepts_new_commands(capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "SUBCOMMANDS", dict(cli.SUBCOMMANDS))
+
+    def arguments(parser: object) -> None:
+        parser.add_argument("--times", type=int, default=1)  # type: ignore[attr-defined]
+
+    @cli.subcommand("echo", "repeat a word", arguments)
+    def echo(args: object) -> int:
+        print("hi " * args.times)  # type: ignore[attr-defined]
+        return 7
+
+    code, out, _ = run(capsys, "echo", "--times", "2")
+    assert (code, out.strip()) == (7, "hi hi")
