@@ -16,6 +16,7 @@ import collections
 import json
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +113,15 @@ class Bench:
         return host.invocations[mark:]
 
 
-def calls_per_poll(system_name: str, count: int) -> collections.Counter[str]:
-    """service:operation -> number of calls of one poll of one wave of `count` launched servers."""
+@dataclass
+class PollMeasure:
+    calls: collections.Counter[str]  # service:operation -> number of calls of the tick
+    params: dict[str, list[dict[str, Any]]]  # service:operation -> the parameters of each call
+    enriched: int  # servers whose status carries EC2 facts after the tick
+
+
+def measure_poll(system_name: str, count: int) -> PollMeasure:
+    """One poll of one wave of `count` launched servers: its AWS calls and how many servers it enriched."""
     system = load_system(system_name)
     with World(backend="moto", region=REGION, account_id=ACCOUNT_ID) as world:
         bench = Bench(world, system)
@@ -128,11 +136,28 @@ def calls_per_poll(system_name: str, count: int) -> collections.Counter[str]:
         failed = [invocation.error for invocation in invocations if invocation.error]
         if failed:
             raise RuntimeError(f"the poll failed: {failed}")
-        return collections.Counter(f"{call['service']}:{call['operation']}"
-                                   for invocation in invocations for call in invocation.calls)
+        calls = [call for invocation in invocations for call in invocation.calls]
+        params: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+        for call in calls:
+            params[f"{call['service']}:{call['operation']}"].append(call["params"])
+        return PollMeasure(collections.Counter(f"{call['service']}:{call['operation']}" for call in calls),
+                           dict(params), enriched_servers(world, bench.table("execution-history")))
 
 
-def print_table(system_name: str, results: dict[int, collections.Counter[str]]) -> None:
+def calls_per_poll(system_name: str, count: int) -> collections.Counter[str]:
+    """service:operation -> number of calls of one poll of one wave of `count` launched servers."""
+    return measure_poll(system_name, count).calls
+
+
+def enriched_servers(world: World, table: str) -> int:
+    """How many servers of the execution items carry EC2 facts (a poll that batches but loses servers is wrong)."""
+    items = world.client("dynamodb").scan(TableName=table)["Items"]
+    return sum(1 for item in items for wave in item["waves"]["L"] for server in wave["M"]["serverStatuses"]["L"]
+               if server["M"].get("privateIp", {}).get("S"))
+
+
+def print_table(system_name: str, measures: dict[int, PollMeasure]) -> None:
+    results = {count: measure.calls for count, measure in measures.items()}
     operations = sorted({operation for counter in results.values() for operation in counter})
     counts = list(results)
     width = max([len("service:operation"), *map(len, operations)])
@@ -141,6 +166,7 @@ def print_table(system_name: str, results: dict[int, collections.Counter[str]]) 
     for operation in operations:
         print(f"{operation:<{width}} " + " ".join(f"{results[n][operation]:>12}" for n in counts))
     print(f"{'total':<{width}} " + " ".join(f"{sum(results[n].values()):>12}" for n in counts))
+    print(f"{'servers enriched':<{width}} " + " ".join(f"{measures[n].enriched:>12}" for n in counts))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,8 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--system", default="monolithic", help="a system description name (fixtures/systems)")
     parser.add_argument("--servers", type=int, nargs="+", default=[10, 200, 1000])
     args = parser.parse_args(argv)
-    results = {count: calls_per_poll(args.system, count) for count in args.servers}
-    print_table(args.system, results)
+    print_table(args.system, {count: measure_poll(args.system, count) for count in args.servers})
     return 0
 
 

@@ -310,15 +310,23 @@ def _servers(item: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any], 
                 yield number, wave, server
 
 
-def _field_problem(names: Any, contract: tuple[str, ...], where: str) -> str | None:
-    unknown = [name for name in names if name not in contract]
+def _field_problem(record: Mapping[str, Any], contract: tuple[str, ...], where: str) -> str | None:
+    unknown = [name for name in record if name not in contract]
     if unknown:
-        close = [name for name in contract if name.lower() == unknown[0].lower()]
-        close = close or difflib.get_close_matches(unknown[0], contract, n=1, cutoff=0.5)
-        hint = f" (the contract says {close[0]})" if close else ""
+        hint = _contract_name_for(unknown[0], record, contract)
         return f"{where} has {unknown[0]!r}, which the contract does not name{hint}"
-    missing = [name for name in contract if name not in names]
+    missing = [name for name in contract if name not in record]
     return f"{where} lacks {missing[0]!r}" if missing else None
+
+
+def _contract_name_for(name: str, record: Mapping[str, Any], contract: tuple[str, ...]) -> str:
+    """The contract field `name` most likely stands for: same name but for case, else a similar empty one."""
+    same = [field_name for field_name in contract if field_name.lower() == name.lower()]
+    empty = [field_name for field_name in contract if record.get(field_name) in (None, [], {}, "")]
+    close = same or difflib.get_close_matches(name, empty, n=1, cutoff=0.4)
+    if same:
+        return f" (the contract says {same[0]})"
+    return f" (the contract's {close[0]} is empty there)" if close else ""
 
 
 def check_field_names(view: TimelineView, evidence: Evidence | None) -> tuple[str, str]:

@@ -203,6 +203,12 @@ class _LineWriter(io.TextIOBase):
         self._partial = ""
 
 
+def _set_level(logger: logging.Logger, level: int) -> None:
+    """setLevel, skipped when nothing changes (setLevel clears the level cache of every logger of the process)."""
+    if logger.level != level:
+        logger.setLevel(level)
+
+
 class _LogRecordCollector(logging.Handler):
     def __init__(self, logs: list[dict[str, Any]]) -> None:
         super().__init__(logging.NOTSET)
@@ -221,13 +227,21 @@ class _LogRecordCollector(logging.Handler):
 def replaced_environ(env: Mapping[str, str]) -> Iterator[None]:
     """os.environ is exactly `env` inside the block and exactly what it was before afterwards."""
     saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
+    _turn_environ(saved, env)
     try:
         yield
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        _turn_environ(dict(os.environ), saved)
+
+
+def _turn_environ(current: Mapping[str, str], wanted: Mapping[str, str]) -> None:
+    """Make os.environ (now `current`) equal `wanted`, touching only the variables that differ."""
+    # every os.environ write is a putenv/unsetenv; an invocation changes a handful of a hundred variables
+    for key in current.keys() - wanted.keys():
+        del os.environ[key]
+    for key, value in wanted.items():
+        if current.get(key) != value:
+            os.environ[key] = value
 
 
 def environ_without_aws(extra: Mapping[str, str]) -> dict[str, str]:
@@ -602,7 +616,7 @@ class FunctionHost:
         """Collect prints and log records as this invocation's lines; each function keeps its own root log level."""
         root = logging.getLogger()
         outer_level = root.level
-        root.setLevel(self._root_levels.get(function.name, _DEFAULT_ROOT_LEVEL))
+        _set_level(root, self._root_levels.get(function.name, _DEFAULT_ROOT_LEVEL))
         collector = _LogRecordCollector(logs)
         stdout, stderr = _LineWriter(logs), _LineWriter(logs)
         root.addHandler(collector)
@@ -614,7 +628,7 @@ class FunctionHost:
             stdout.close_line()
             stderr.close_line()
             self._root_levels[function.name] = root.level
-            root.setLevel(outer_level)
+            _set_level(root, outer_level)
 
     # -- botocore hooks ----------------------------------------------------------------------------------------------
     def _remember_call(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:

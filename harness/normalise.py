@@ -149,6 +149,27 @@ def replace_ids(text: str, refs: References) -> str:
     return text
 
 
+REFERENCE = re.compile(r"^<([A-Za-z]+):(\d+)>$")
+
+
+def reference_order(text: str) -> tuple[str, int]:
+    kind, number = REFERENCE.match(text).groups()  # type: ignore[union-attr]
+    return kind, int(number)
+
+
+def sort_reference_lists(value: Any) -> Any:
+    """Lists made only of references are sorted by reference: generated ids sorted by their raw value (as the
+    contract asks) come out in a random order once replaced, and that order carries no information."""
+    if isinstance(value, dict):
+        return {key: sort_reference_lists(item) for key, item in value.items()}
+    if isinstance(value, list):
+        items = [sort_reference_lists(item) for item in value]
+        if items and all(isinstance(item, str) and REFERENCE.match(item) for item in items):
+            return sorted(items, key=reference_order)
+        return items
+    return value
+
+
 # -- times -----------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TimeWindow:
@@ -254,7 +275,7 @@ def compared_calls(step: Mapping[str, Any], options: NormaliseOptions) -> list[d
 
 
 def step_sections(step: Mapping[str, Any], options: NormaliseOptions) -> list[Any]:
-    """The raw parts of a step in the canonical traversal order: api, tables (by name, items by content), calls, logs."""
+    """A step's raw parts in canonical traversal order: api, tables (by name, items by content), calls, logs."""
     tables = step.get("tables") or {}
     return [
         list(step.get("api") or []),
@@ -327,7 +348,7 @@ def normalise_timeline(timeline: Mapping[str, Any], clock_start: int | None = No
     for step in steps:
         substituted = {name: walk_values(part, leaf) for name, part in step.items() if name not in ("index", "name")}
         substituted.update(index=step.get("index"), name=step.get("name"))
-        normalised.append(normalise_step(substituted, options))
+        normalised.append(normalise_step(sort_reference_lists(substituted), options))
     return {
         "side": timeline.get("side"),
         "scenario": timeline.get("scenario"),

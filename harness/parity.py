@@ -1,4 +1,4 @@
-"""The parity run: both sides per scenario on one clock, normalised, diffed, judged by rules and noise; `drs-parity run`."""
+"""The parity run: both sides per scenario on one clock, normalised, diffed, judged by rules and noise; its CLI."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from harness.clock import DEFAULT_START
 from harness.diff import diff_timelines
@@ -15,9 +15,13 @@ from harness.report import ParityResult, Progress, ScenarioResult, summary_table
     write_reports
 from harness.rules import NoiseEntry, RuleSet, RulesError, apply_noise, apply_rules, load_rules, noise_from_self_diff
 
+if TYPE_CHECKING:  # the real types; at run time any object with a `name` will do (tests pass light stand-ins)
+    from harness.scenario import Scenario
+    from harness.system import System
+
 SideRunner = Callable[..., Any]  # driver.run_side(system, scenario, backend=, clock_start=) -> Timeline
 DEFAULT_LEFT, DEFAULT_RIGHT = "monolithic", "decomposed"
-RUN_HELP = "run the scenarios on both sides and diff what users and operators see (exit 0 parity, 1 divergence, 2 error)"
+RUN_HELP = "run the scenarios on both sides and diff what users see (exit 0 parity, 1 divergence, 2 error)"
 
 
 def one_line(error: BaseException) -> str:
@@ -100,7 +104,7 @@ def run_scenario(left: Any, right: Any, scenario: Any, run: ScenarioRun, calibra
     return result
 
 
-def run_parity(left: Any, right: Any, scenarios: list[Any], backend: str, rules: RuleSet | None = None,
+def run_parity(left: System, right: System, scenarios: list[Scenario], backend: str, rules: RuleSet | None = None,
                calibrate: bool = True, progress: Progress | None = None, *, runner: SideRunner | None = None,
                options: NormaliseOptions | None = None, clock_start: int = DEFAULT_START) -> ParityResult:
     """Both systems on every scenario; a failing scenario is recorded as an error and the others still run."""
@@ -127,7 +131,8 @@ def run_parity(left: Any, right: Any, scenarios: list[Any], backend: str, rules:
 
 # -- drs-parity run --------------------------------------------------------------------------------------------------
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--left", default=DEFAULT_LEFT, help=f"system name or description file (default {DEFAULT_LEFT})")
+    parser.add_argument("--left", default=DEFAULT_LEFT,
+                        help=f"system name or description file (default {DEFAULT_LEFT})")
     parser.add_argument("--right", default=DEFAULT_RIGHT,
                         help=f"system name or description file (default {DEFAULT_RIGHT})")
     parser.add_argument("--scenario", action="append", metavar="NAME", help="scenario (repeatable; default: all)")

@@ -6,12 +6,11 @@ from typing import Any
 
 import pytest
 
-from harness.parity import DEFAULT_LEFT, DEFAULT_RIGHT
-
+# Loaded for every pytest run of the project: nothing heavy (deepdiff, moto) is imported unless the plugin is enabled.
 INI_OPTIONS = {
     "drs_parity": ("bool", "run the parity pair as one test per scenario (same as --drs-parity)"),
-    "drs_parity_left": ("string", f"left system (default {DEFAULT_LEFT})"),
-    "drs_parity_right": ("string", f"right system (default {DEFAULT_RIGHT})"),
+    "drs_parity_left": ("string", "left system name or description file (default: the reference monolith)"),
+    "drs_parity_right": ("string", "right system name or description file (default: the reference decomposed one)"),
     "drs_parity_scenarios": ("args", "scenario names (default: every fixture scenario)"),
     "drs_parity_backend": ("string", "emulated AWS backend (default moto)"),
     "drs_parity_rules": ("string", "rules file of accepted divergences"),
@@ -70,11 +69,11 @@ class ParityItem(pytest.Item):
         self.scenario = scenario
 
     def runtest(self) -> None:
+        from harness.parity import DEFAULT_LEFT, DEFAULT_RIGHT, run_parity
         from harness.report import divergence_text
         from harness.rules import load_rules
         from harness.scenario import load_scenarios
         from harness.system import load_system
-        from harness.parity import run_parity
 
         config = self.config
         try:

@@ -126,6 +126,9 @@ def parse_regression(document: Any, path: Path) -> Regression:
     )
     if not regression.mechanisms:
         root.fail("switches nothing on: give template, environment, code or drsFaults")
+    from harness.doctor import LINKS  # the doctor's link names are the verdicts an entry may expect
+
+    root.child("link").choice(LINKS)
     return regression
 
 
@@ -377,39 +380,57 @@ class RegressionOutcome:
     diagnosis: Any  # harness.doctor.Diagnosis
 
 
+class _RecordingRunner:
+    """A run_parity runner that keeps the right side's timeline and live evidence for the doctor.
+
+    The left side's timelines are cached across entries: deterministic on the virtual clock, run once per scenario.
+    """
+
+    def __init__(self, right: System, variant: VariantSystem | None, cache: dict[tuple[str, ...], Any]) -> None:
+        self.right = right
+        self.variant = variant
+        self.cache = cache
+        self.timeline: Any = None
+        self.evidence: Any = None
+
+    def __call__(self, system: Any, scenario: Any, backend: str = "moto", clock_start: float | None = None) -> Any:
+        from harness.doctor import collect_evidence
+        from harness.driver import run_side
+
+        if system.name != self.right.name:
+            return self._left(system, scenario, backend, clock_start)
+        with prepared_world(scenario, backend, clock_start, self.variant) as world:
+            self.timeline = run_side(system, scenario, backend, world=world)
+            self.evidence = collect_evidence(world, system)
+        return self.timeline
+
+    def _left(self, system: Any, scenario: Any, backend: str, clock_start: float | None) -> Any:
+        from harness.driver import run_side
+
+        key = (system.name, scenario.name, backend, str(clock_start))
+        if key not in self.cache:
+            with prepared_world(scenario, backend, clock_start) as world:
+                self.cache[key] = run_side(system, scenario, backend, world=world)
+        return self.cache[key]
+
+
 def check_regression(regression: Regression | str | None, backend: str = "moto", left: str = "monolithic",
                      cache: dict[tuple[str, ...], Any] | None = None) -> RegressionOutcome:
     """Parity of `left` against the regressed side (None: the unmodified base), and the doctor on the same run.
 
-    The right side runs once and serves both answers; `cache` keeps the left side's timelines across entries
-    (it is deterministic on the virtual clock), which keeps the catalogue suite fast.
+    The right side runs once and serves both answers; pass one `cache` dict to reuse the left side's runs.
     """
-    from harness.doctor import collect_evidence, diagnose
-    from harness.driver import run_side
+    from harness.doctor import diagnose
     from harness.parity import run_parity
     from harness.scenario import load_scenarios
 
     if isinstance(regression, str):
         regression = load_regression(regression)
     scenario = load_scenarios([regression.scenario if regression else DEFAULT_SCENARIO])[0]
-    cache = cache if cache is not None else {}
-    seen: dict[str, Any] = {}
     with regressed_system(regression) if regression else contextlib.nullcontext() as variant:
         right = variant.system if variant is not None else load_system(DEFAULT_BASE)
-
-        def runner(system: Any, scenario: Any, backend: str = "moto", clock_start: float | None = None) -> Any:
-            key = (system.name, scenario.name, backend, str(clock_start))
-            if system.name != right.name and key in cache:
-                return cache[key]
-            with prepared_world(scenario, backend, clock_start, variant if system.name == right.name else None) as world:
-                timeline = run_side(system, scenario, backend, world=world)
-                if system.name == right.name:
-                    seen.update(timeline=timeline, evidence=collect_evidence(world, system))
-                else:
-                    cache[key] = timeline
-            return timeline
-
+        runner = _RecordingRunner(right, variant, cache if cache is not None else {})
         parity = run_parity(load_system(left), right, [scenario], backend, calibrate=False, runner=runner)
-    if "timeline" not in seen:  # the right side failed to run: the parity result carries the error
+    if runner.timeline is None:  # the right side failed to run: the parity result carries the error
         return RegressionOutcome(regression, parity, None)
-    return RegressionOutcome(regression, parity, diagnose(seen["timeline"].to_dict(), seen["evidence"]))
+    return RegressionOutcome(regression, parity, diagnose(runner.timeline.to_dict(), runner.evidence))

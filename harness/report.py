@@ -126,7 +126,8 @@ def suggested_rule(divergence: Divergence) -> str:
 def yaml_dump(value: Any) -> str:
     import yaml  # local: only reports need it
 
-    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=1000).rstrip()
+    # Flow style for the innermost mappings: `scope: {scenario: ..., step: ..., kind: ...}` on one line.
+    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=1000, default_flow_style=None).rstrip()
 
 
 def verdict_line(result: ParityResult) -> str:

@@ -60,7 +60,8 @@ class Rule:
         if self.kind is not None and divergence.kind != self.kind:
             return False
         step_matches = glob_match(self.step, str(divergence.step_index)) or glob_match(self.step, divergence.step_name)
-        return step_matches and glob_match(self.scenario, divergence.scenario) and glob_match(self.path, divergence.path)
+        scenario_matches = glob_match(self.scenario, divergence.scenario)
+        return step_matches and scenario_matches and glob_match(self.path, divergence.path)
 
     def to_dict(self) -> dict[str, Any]:
         scope: dict[str, Any] = {"scenario": self.scenario, "step": self.step}

@@ -173,10 +173,15 @@ class Ec2Gateway:
         ec2 = self._accounts.client("ec2", account_id, region)
         instances: list[dict[str, Any]] = []
         for chunk in chunks(sorted(instance_ids), EC2_INSTANCE_CHUNK):
-            with translated_errors():
-                answer = ec2.describe_instances(InstanceIds=chunk)
-            for reservation in answer.get("Reservations", []):
-                instances.extend(reservation.get("Instances", []))
+            params: dict[str, Any] = {"InstanceIds": chunk}
+            while True:  # AWS answers InstanceIds in one page; emulators may page (moto: 100 reservations)
+                with translated_errors():
+                    answer = ec2.describe_instances(**params)
+                for reservation in answer.get("Reservations", []):
+                    instances.extend(reservation.get("Instances", []))
+                if not answer.get("NextToken"):
+                    break
+                params = {"InstanceIds": chunk, "NextToken": answer["NextToken"]}
         return instances
 
 

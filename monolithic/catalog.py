@@ -34,17 +34,16 @@ class _Catalog:
     name_field = ""
     list_field = ""
     not_found_code = ""
+    repository_name = ""  # the Services attribute holding this kind's table
+    merge = staticmethod(validation.merge_plan)  # stored item overlaid with a PUT body
 
     def __init__(self, services: Services) -> None:
         self.services = services
 
     def repository(self) -> _Table:
-        raise NotImplementedError
+        return getattr(self.services, self.repository_name)
 
     def validate(self, body: Mapping[str, Any]) -> Item:
-        raise NotImplementedError
-
-    def merge(self, stored: Item, body: Mapping[str, Any]) -> Item:
         raise NotImplementedError
 
     def check_references(self, fields: Item) -> None:
@@ -118,15 +117,10 @@ class _Catalog:
 class ProtectionGroupCatalog(_Catalog):
     label, key, name_field = "Protection group", "groupId", "groupName"
     list_field, not_found_code = "protectionGroups", "PROTECTION_GROUP_NOT_FOUND"
-
-    def repository(self) -> _Table:
-        return self.services.groups
+    repository_name, merge = "groups", staticmethod(validation.merge_group)
 
     def validate(self, body: Mapping[str, Any]) -> Item:
         return validation.validate_group(body, own_account_id())
-
-    def merge(self, stored: Item, body: Mapping[str, Any]) -> Item:
-        return validation.merge_group(stored, body)
 
     def check_references(self, fields: Item) -> None:
         server_ids = fields.get("sourceServerIds")
@@ -152,15 +146,10 @@ class ProtectionGroupCatalog(_Catalog):
 class RecoveryPlanCatalog(_Catalog):
     label, key, name_field = "Recovery plan", "planId", "planName"
     list_field, not_found_code = "recoveryPlans", "RECOVERY_PLAN_NOT_FOUND"
-
-    def repository(self) -> _Table:
-        return self.services.plans
+    repository_name, merge = "plans", staticmethod(validation.merge_plan)
 
     def validate(self, body: Mapping[str, Any]) -> Item:
         return validation.validate_plan(body)
-
-    def merge(self, stored: Item, body: Mapping[str, Any]) -> Item:
-        return validation.merge_plan(stored, body)
 
     def check_references(self, fields: Item) -> None:
         for group_id in dict.fromkeys(wave["protectionGroupId"] for wave in fields["waves"]):

@@ -34,6 +34,6 @@ def replace_item(repository: VersionedRepository, stored: Item, fields: Item) ->
         "version": stored["version"] + 1,
     }
     if not repository.replace_if_version(item, stored["version"]):
-        raise ApiError(409, "VERSION_CONFLICT", f"Version {stored['version']} does not match current version "
-                                                f"{stored['version']}")
+        current = (repository.get(stored[repository.key]) or stored)["version"]
+        raise ApiError(409, "VERSION_CONFLICT", f"Version {stored['version']} does not match current version {current}")
     return item

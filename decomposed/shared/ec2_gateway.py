@@ -20,6 +20,18 @@ class Ec2Gateway:
         with reported_as_call_error():
             ec2 = self._accounts.client("ec2", account_id, region)
             for chunk in chunks(sorted(instance_ids), INSTANCE_IDS_PER_CALL):
-                for reservation in ec2.describe_instances(InstanceIds=chunk).get("Reservations", []):
+                for reservation in _all_reservations(ec2, chunk):
                     found.update({instance["InstanceId"]: instance for instance in reservation.get("Instances", [])})
         return found
+
+
+def _all_reservations(ec2: Any, instance_ids: list[str]) -> list[dict[str, Any]]:
+    # AWS answers an InstanceIds request in one page; some emulators page anyway, so follow NextToken if given.
+    params: dict[str, Any] = {"InstanceIds": instance_ids}
+    reservations: list[dict[str, Any]] = []
+    while True:
+        page = ec2.describe_instances(**params)
+        reservations.extend(page.get("Reservations", []))
+        if not page.get("NextToken"):
+            return reservations
+        params["NextToken"] = page["NextToken"]

@@ -18,11 +18,6 @@ class ValidationError(ApiError):
         super().__init__(400, "VALIDATION_ERROR", message)
 
 
-class InvalidStateError(ApiError):
-    def __init__(self, message: str) -> None:
-        super().__init__(409, "INVALID_STATE", message)
-
-
 class AwsCallError(Exception):
     """A failed DRS/EC2/STS call reduced to what the contract reports: `<Code>: <Message>`."""
 

@@ -98,10 +98,10 @@ def decomposed_world(servers: list[dict[str, Any]], backend: str = "moto", moto_
 WAVE_SIZE = 200  # StartRecovery takes at most 200 source servers
 
 
-def calls_of_one_poll(server_count: int, backend: str = "moto") -> dict[str, int]:
+def calls_of_one_poll(server_count: int, backend: str = "moto", launch_status: str = "LAUNCHED") -> dict[str, int]:
     """AWS calls (service:operation -> count) of one poll of an execution whose active waves hold
     `server_count` launched servers, in waves of at most 200 (one DRS job each), all in one account and region."""
-    servers = [source_server(n, launch_seconds=30) for n in range(1, server_count + 1)]
+    servers = [source_server(n, launch_seconds=30, status=launch_status) for n in range(1, server_count + 1)]
     with decomposed_world(servers, backend=backend, drs_config={"jobStartSeconds": 10, "jobEndSeconds": 10}) as world:
         group = world.create_group("All", serverSelectionTags={"Tier": "app"})
         plan = world.create_plan("Wide", [{"waveName": "all", "protectionGroupId": group["groupId"]}])
@@ -111,11 +111,18 @@ def calls_of_one_poll(server_count: int, backend: str = "moto") -> dict[str, int
         invocation = world.host.invoke(poller, {"executionId": execution_id, "planId": plan["planId"],
                                                 "executionType": "DRILL", "startTime": 0})
         assert invocation.error is None, invocation.error
-        counts: dict[str, int] = {}
-        for call in invocation.calls:
-            key = f"{call['service']}:{call['operation']}"
-            counts[key] = counts.get(key, 0) + 1
-        return counts
+        return count_calls(invocation.calls)
+
+
+def count_calls(calls: list[dict[str, Any]]) -> dict[str, int]:
+    """service:operation -> count; follow-up pages (requests carrying a NextToken) are counted apart."""
+    counts: dict[str, int] = {}
+    for call in calls:
+        key = f"{call['service']}:{call['operation']}"
+        if (call.get("params") or {}).get("NextToken") or (call.get("params") or {}).get("nextToken"):
+            key += " (next page)"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def _active_execution(world: Deployed, plan: dict[str, Any], ids: list[str]) -> str:

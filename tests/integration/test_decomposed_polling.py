@@ -1,9 +1,13 @@
 """The decomposed polling chain on the World: cadence, concurrent polls, and AWS calls per poll."""
 
-from collections import Counter
-
 from harness import botohooks
-from tests.integration.decomposed_support import calls_of_one_poll, decomposed_world, server_id, source_server
+from tests.integration.decomposed_support import (
+    calls_of_one_poll,
+    count_calls,
+    decomposed_world,
+    server_id,
+    source_server,
+)
 
 
 def poll_payload(world, execution_id):
@@ -20,9 +24,14 @@ def test_one_poll_of_a_200_server_wave_batches_its_calls():
         execution_id = world.start(plan["planId"])
         world.world.clock.advance(120)
         poll = world.host.invoke(world.function("ExecutionPollerFunction"), poll_payload(world, execution_id))
-        counts = Counter(f"{c['service']}:{c['operation']}" for c in poll.calls)
+        counts = count_calls(poll.calls)
+        # moto 5.2.1 pages DescribeInstances at 100 reservations even for InstanceIds (AWS does not): the
+        # one request naming all 200 ids is followed by NextToken pages on moto only.
+        assert counts.pop("ec2:DescribeInstances (next page)", 0) <= 1
         assert counts == {"dynamodb:Query": 1, "drs:DescribeJobs": 1, "drs:DescribeSourceServers": 1,
                           "ec2:DescribeInstances": 1, "dynamodb:UpdateItem": 1}
+        [describe] = [c for c in poll.calls if c["operation"] == "DescribeInstances" and "NextToken" not in c["params"]]
+        assert len(describe["params"]["InstanceIds"]) == 200
         item = world.execution(execution_id)
         assert item["status"] == "COMPLETED"
         statuses = item["waves"][0]["serverStatuses"]
@@ -30,10 +39,10 @@ def test_one_poll_of_a_200_server_wave_batches_its_calls():
 
 
 def test_one_poll_of_1000_servers_asks_drs_for_source_servers_in_five_chunks():
-    counts = calls_of_one_poll(1000)
-    assert counts["drs:DescribeJobs"] == 1
-    assert counts["drs:DescribeSourceServers"] == 5
-    assert counts["ec2:DescribeInstances"] == 1
+    # Launches fail here (no EC2 instances) to keep the test fast; the EC2 batching is asserted above.
+    counts = calls_of_one_poll(1000, launch_status="FAILED")
+    assert counts == {"dynamodb:Query": 1, "drs:DescribeJobs": 1, "drs:DescribeSourceServers": 5,
+                      "dynamodb:UpdateItem": 1}
 
 
 def test_finder_polls_at_the_phase_interval_not_every_tick():
@@ -50,7 +59,7 @@ def test_finder_polls_at_the_phase_interval_not_every_tick():
         polls = [int(i.started) - started for i in world.invocations_of("ExecutionPollerFunction")]
         assert finder_ticks[:15] == list(range(60, 901, 60))
         # never polled -> 60; STARTED/PENDING job -> every 120 s; LAUNCHING from the poll at 300 s -> every 60 s
-        assert polls == [60, 180, 300, 360, 420, 480, 540, 600]
+        assert polls == [60, 180, 300, 360, 420, 480, 540]  # completed at 540 (job start 300 + launch 240)
         assert world.execution(execution_id)["status"] == "COMPLETED"
         finder_logs = [line["message"] for i in world.invocations_of("ExecutionFinderFunction") for line in i.logs]
         assert f"Skipping execution {execution_id}: polled 60s ago, interval 120s" in finder_logs
@@ -88,7 +97,8 @@ def test_interleaved_poll_does_not_overwrite_a_final_item():
 
         def second_poll_before_first_write(event_name, **_):
             if event_name.endswith("UpdateItem") and not nested:
-                nested.append(world.host.invoke(poller, payload))
+                nested.append(None)  # set before invoking: the nested poll's own UpdateItem must not recurse
+                nested[0] = world.host.invoke(poller, payload)
 
         unregister = botohooks.register("before-call", second_poll_before_first_write, service="dynamodb")
         try:

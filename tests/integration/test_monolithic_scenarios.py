@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -23,14 +24,25 @@ def final_details(timeline: Any) -> dict[str, Any]:
     return reads[-1]["body"]
 
 
+@functools.lru_cache(maxsize=None)
+def run(name: str) -> tuple[Any, Any]:
+    """Each scenario runs once per test session, however many tests look at its timeline."""
+    scenario = load_scenarios([name])[0]
+    return scenario, run_side(load_system("monolithic"), scenario, backend="moto")
+
+
+def messages(timeline: Any, level: str | None = None) -> list[str]:
+    return [line["message"] for step in timeline.steps for line in step.logs
+            if level is None or line.get("level") == level]
+
+
 def test_scenarios_exist() -> None:
     assert len(SCENARIOS) >= 5
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_scenario_reaches_its_expected_outcome(name: str) -> None:
-    scenario = load_scenarios([name])[0]
-    timeline = run_side(load_system("monolithic"), scenario, backend="moto")
+    scenario, timeline = run(name)
     assert check_expectations(scenario, timeline) == []
     details = final_details(timeline)
     assert details["status"] == scenario.expect.status
@@ -46,19 +58,30 @@ def test_scenario_reaches_its_expected_outcome(name: str) -> None:
 
 
 def test_two_wave_drill_names_servers_from_the_name_tag_else_the_hostname() -> None:
-    scenario = load_scenarios(["two-wave-drill"])[0]
-    timeline = run_side(load_system("monolithic"), scenario, backend="moto")
+    _, timeline = run("two-wave-drill")
     servers = {server["sourceServerId"]: server
                for wave in final_details(timeline)["waves"] for server in wave["serverStatuses"]}
     assert servers["s-01000000000000001"]["serverName"] == "app-01"
     assert servers["s-01000000000000004"]["serverName"] == "web-02.corp.example"  # no Name tag
     assert servers["s-01000000000000003"]["instanceType"] == "t3.medium"
-    logs = [line["message"] for step in timeline.steps for line in step.logs]
+    logs = messages(timeline)
     execution_id = timeline.current_execution
     assert f"Polling execution: {execution_id}" in logs
     assert f"Updated 2 waves for execution {execution_id}" in logs
     assert f"Execution {execution_id} status POLLING -> COMPLETED" in logs
     assert any(message.startswith("Started wave 1 for execution") for message in logs)
+
+
+def test_cross_account_waves_assume_the_target_role_once_per_invocation() -> None:
+    _, timeline = run("cross-account")
+    for step in timeline.steps:
+        assumed = [call["params"] for call in step.calls if call["operation"] == "AssumeRole"]
+        invocations = [invocation for invocation in step.invocations]
+        assert len(assumed) <= len(invocations)
+        for params in assumed:
+            assert params == {"RoleArn": "arn:aws:iam::222233334444:role/DRSOrchestrationRole",
+                              "RoleSessionName": "drs-orchestration", "ExternalId": "drs-parity-ext"}
+    assert any(call["operation"] == "AssumeRole" for step in timeline.steps for call in step.calls)
 
 
 @pytest.mark.moto_server

@@ -1,4 +1,4 @@
-"""The pytest plugin: inert unless enabled; with --drs-parity (or ini) one item per scenario that fails on divergence."""
+"""The pytest plugin: inert unless enabled; with --drs-parity (or ini) one item per scenario, failing on divergence."""
 
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ def test_a_scenario_in_parity_passes_and_a_divergent_one_fails_with_its_divergen
                                  "tables.execution-history[[]<executionId:1>[]].status (first step 3 *): "
                                  "monolithic=\"COMPLETED\" decomposed-env=\"TIMEOUT\""])
 
-    pytester.makeini("[pytest]\ndrs_parity = true\ndrs_parity_scenarios = two-wave-drill\ndrs_parity_calibrate = false\n")
+    pytester.makeini("[pytest]\ndrs_parity = true\ndrs_parity_scenarios = two-wave-drill\n"
+                     "drs_parity_calibrate = false\n")
     pytester.runpytest(*PLUGIN_ARGS).assert_outcomes(passed=1)
 
 

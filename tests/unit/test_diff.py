@@ -1,4 +1,4 @@
-"""The diff: planted differences on synthetic timelines are reported with exact path, values, first step, persistence."""
+"""The diff: differences planted in synthetic timelines come out with exact path, values, first step, persistence."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The function host: Invoke, async queue, errors, environments, outbound calls, call guard, schedules, API events."""
 
 import json
+import os
 from typing import Iterator
 
 import pytest
@@ -105,7 +106,6 @@ def test_each_function_sees_only_its_own_environment(host: FunctionHost) -> None
 
     assert (first["greeting"], first["table"]) == ("one", "t1")
     assert (second["greeting"], second["table"]) == ("two", None)
-    import os
     assert "GREETING" not in os.environ and "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
 
 

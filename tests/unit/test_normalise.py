@@ -146,3 +146,14 @@ def test_compared_kinds_and_services_are_configurable() -> None:
 def test_log_lines_keep_level_message_and_execution_id_only() -> None:
     logs = normalised()["steps"][2]["logs"]
     assert logs["Polling execution: <executionId:1>"] == [{"level": "INFO", "executionId": "<executionId:1>"}]
+
+
+def test_lists_of_generated_ids_are_ordered_by_reference_not_by_raw_value() -> None:
+    data = timeline("m")
+    first, second = "i-ffffffffffffffff0", "i-00000000000000001"  # raw order is the reverse of first appearance
+    data["steps"][2]["api"][0]["body"]["instanceIds"] = [first, second]
+    data["steps"][2]["calls"][1]["params"]["InstanceIds"] = sorted([first, second])
+    step = normalise_timeline(data, START)["steps"][2]
+    expected = ["<instanceId:2>", "<instanceId:3>"]  # <instanceId:1> is the enriched server's, seen earlier
+    assert step["api"]["GET /executions/<executionId:1>"]["body"]["instanceIds"] == expected
+    assert step["calls"]["ec2.DescribeInstances"][0]["params"]["InstanceIds"] == expected

@@ -44,7 +44,8 @@ def flaky() -> Callable[[str], dict[str, Any]]:
 
     def make(name: str) -> dict[str, Any]:
         data = timeline(name)
-        data["steps"][2]["tables"]["execution-history"][0]["lastPolledTime"] += (next(runs) + 1) % 2 * 30  # 30 s late, then on time
+        late = (next(runs) + 1) % 2 * 30  # 30 s late, then on time, then late...
+        data["steps"][2]["tables"]["execution-history"][0]["lastPolledTime"] += late
         return data
     return make
 
