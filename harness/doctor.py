@@ -284,8 +284,8 @@ def check_aws_calls(view: TimelineView, evidence: Evidence | None) -> tuple[str,
     if broken:
         (function, service, operation), errors = next(iter(broken.items()))
         failures = [error for error in errors if error]
-        return FAIL, (f"{function} {service}.{operation} failed {len(failures)} of {len(errors)} calls: "
-                      f"{_error_detail(view, failures[-1])}")
+        detail = _error_detail(view, failures[-1], f"{service}:{operation}")
+        return FAIL, f"{function} {service}.{operation} failed {len(failures)} of {len(errors)} calls: {detail}"
     served = len(evidence.drs_requests) if evidence else None
     transient = Counter(error for errors in outcomes.values() for error in errors if error)
     counts = Counter(service for (_, service, _), errors in outcomes.items() for _ in errors)
@@ -296,10 +296,12 @@ def check_aws_calls(view: TimelineView, evidence: Evidence | None) -> tuple[str,
     return PASS, "; ".join([summary or "no DRS, EC2 or STS call", *notes])
 
 
-def _error_detail(view: TimelineView, code: str) -> str:
-    """The log line that quotes the error (it carries AWS's message), else the bare code."""
-    lines = view.messages(lambda message: f"{code}:" in message)
-    return lines[-1] if lines else code
+def _error_detail(view: TimelineView, code: str, action: str) -> str:
+    """The log line or item message that quotes the error (it carries AWS's message), else the bare code."""
+    texts = view.messages(lambda message: True)
+    texts += [str(item.get("errorMessage")) for _, item in view.items() if item.get("errorMessage")]
+    quoting = [text for text in texts if f"{code}:" in text or f" {action} " in text]
+    return quoting[-1] if quoting else code
 
 
 # -- data checks: what the contract says the item must look like -----------------------------------------------------

@@ -6,6 +6,7 @@ import atexit
 import base64
 import contextlib
 import functools
+import gc
 import os
 import socket
 import threading
@@ -381,7 +382,7 @@ def backend_available(name: str) -> tuple[bool, str]:
 
 
 # -- templates -----------------------------------------------------------------------------------------------------
-class _TemplateLoader(yaml.SafeLoader):
+class _TemplateLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  (libyaml: ~6x faster)
     """YAML with CloudFormation's short intrinsic tags (!Ref, !GetAtt, !Sub ...)."""
 
 
@@ -484,6 +485,22 @@ def _moto_resource_blame() -> Iterator[list[tuple[str, str]]]:
 
 
 # -- the world -----------------------------------------------------------------------------------------------------
+YOUNG_GC_THRESHOLD = 100_000  # allocations between young collections while a world is active (CPython: 700)
+
+
+@contextlib.contextmanager
+def fewer_young_collections() -> Iterator[None]:
+    """Collect the youngest generation less often while the block runs; the older thresholds are kept."""
+    # A drill allocates millions of short-lived objects (botocore requests, moto items); at CPython's default
+    # the collector runs hundreds of times a drill and costs ~20% of its time. Nothing in a world depends on it.
+    saved = gc.get_threshold()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *saved[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
+
+
 class World:
     """One emulated AWS for one side: backend state, virtual clock, DRS emulator and function host, all isolated."""
 
@@ -525,6 +542,7 @@ class World:
             botohooks.fresh_default_session()
             boto3.DEFAULT_SESSION = _session()  # what the code under test gets: this env, shared service models
             exit_stack.enter_context(self.clock.installed())
+            exit_stack.enter_context(fewer_young_collections())
             self._start_host(exit_stack)
             self._start_drs(exit_stack)
         except BaseException:
