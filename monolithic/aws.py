@@ -110,10 +110,12 @@ class AccountContext:
         role = self._role_of(account_id)
         if role is None:
             return None
+        params = {"RoleArn": f"arn:aws:iam::{account_id}:role/{role['assumeRoleName']}",
+                  "RoleSessionName": ROLE_SESSION_NAME}
+        if role.get("externalId"):
+            params["ExternalId"] = role["externalId"]  # left out when the row has none
         try:
-            answer = client("sts").assume_role(
-                RoleArn=f"arn:aws:iam::{account_id}:role/{role['assumeRoleName']}",
-                RoleSessionName=ROLE_SESSION_NAME, ExternalId=role["externalId"])
+            answer = client("sts").assume_role(**params)
         except ClientError as error:
             return AwsError("AssumeRoleFailed", error.response.get("Error", {}).get("Message", ""))
         credentials = answer["Credentials"]
@@ -189,5 +191,7 @@ class FunctionInvoker:
     """Asynchronous invocation of a Lambda function (the monolith invokes itself for the start worker)."""
 
     def invoke_async(self, function_name: str, payload: dict[str, Any]) -> None:
-        client("lambda").invoke(FunctionName=function_name, InvocationType="Event",
-                                Payload=json.dumps(payload).encode("utf-8"))
+        """Raises AwsError when Lambda refuses the invocation."""
+        with translated_errors():
+            client("lambda").invoke(FunctionName=function_name, InvocationType="Event",
+                                    Payload=json.dumps(payload).encode("utf-8"))

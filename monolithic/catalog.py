@@ -93,7 +93,8 @@ class _Catalog:
         try:
             self.repository().replace_version(item, stored["version"])
         except ConditionFailed:
-            raise self._version_conflict(version, stored["version"]) from None
+            current = self.repository().get(item_id) or stored
+            raise self._version_conflict(version, current["version"]) from None
         return 200, item
 
     def delete(self, item_id: str) -> Result:
@@ -108,9 +109,9 @@ class _Catalog:
         return ApiError(409, "VERSION_CONFLICT", f"Version {given} does not match current version {stored}")
 
     def _ensure_name_free(self, name: str, own_id: str | None) -> None:
-        wanted = name.lower()
+        wanted = name.casefold()  # Unicode caseless matching ("Straße" clashes with "STRASSE")
         for item in self.repository().scan_all():
-            if item[self.key] != own_id and str(item[self.name_field]).lower() == wanted:
+            if item[self.key] != own_id and str(item[self.name_field]).casefold() == wanted:
                 raise ApiError(409, "DUPLICATE_NAME", f"A {self.label.lower()} named {name} already exists")
 
 

@@ -17,6 +17,7 @@ Item = dict[str, Any]
 Result = tuple[int, Any]
 
 START_WORKER = "start-execution"
+MAX_WRITE_ATTEMPTS = 3  # cancel/pause/resume against a concurrent writer (the poller)
 
 
 def require_execution(services: Services, execution_id: str) -> Item:
@@ -58,8 +59,11 @@ def start_execution(services: Services, body: Mapping[str, Any], claimed_email: 
              for wave in plan["waves"]]
     item = domain.new_execution(str(uuid.uuid4()), plan, waves, execution_type, initiated_by, now())
     services.executions.put_new(item)
-    services.invoker.invoke_async(
-        own_function_name(), {"worker": START_WORKER, "executionId": item["executionId"], "planId": plan_id})
+    try:
+        services.invoker.invoke_async(
+            own_function_name(), {"worker": START_WORKER, "executionId": item["executionId"], "planId": plan_id})
+    except AwsError as error:  # the item stays INITIATED (it can be cancelled)
+        raise drs_error(error.code, error.message) from None
     return 202, {"executionId": item["executionId"], "status": item["status"]}
 
 
@@ -100,31 +104,32 @@ def job_logs(services: Services, execution_id: str) -> Result:
 
 
 # -- state changes ----------------------------------------------------------------------------------------------------
-def _change(services: Services, execution_id: str, verb: str, change: Callable[[Item], None],
-            fields: tuple[str, ...]) -> Item:
-    """Apply a user action to the execution and write it, only if nobody changed its status meanwhile."""
-    item = require_execution(services, execution_id)
-    previous_status = item["status"]
-    try:
-        change(item)
-    except domain.RuleViolation as violation:
-        raise invalid_state(str(violation)) from None
-    try:
-        services.executions.update(item, fields, (previous_status,))
-    except ConditionFailed:
-        current = require_execution(services, execution_id)
-        raise invalid_state(f"Execution {execution_id} is {current['status']}; cannot {verb}") from None
-    return item
+def _change(services: Services, execution_id: str, change: Callable[[Item], None], fields: tuple[str, ...]) -> Item:
+    """Apply a user action and write it only if the status is still the one read; a lost race re-reads and
+    re-decides, up to MAX_WRITE_ATTEMPTS times."""
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        item = require_execution(services, execution_id)
+        previous_status = item["status"]
+        try:
+            change(item)
+        except domain.RuleViolation as violation:
+            raise invalid_state(str(violation)) from None
+        try:
+            services.executions.update(item, fields, (previous_status,))
+        except ConditionFailed:
+            continue
+        return item
+    raise invalid_state(f"Execution {execution_id} changed during the request")
 
 
 def cancel_execution(services: Services, execution_id: str) -> Result:
-    item = _change(services, execution_id, "cancel", lambda item: domain.cancel(item, now()),
+    item = _change(services, execution_id, lambda item: domain.cancel(item, now()),
                    ("waves", "status", "endTime"))
     return 200, {"executionId": execution_id, "status": item["status"]}
 
 
 def pause_execution(services: Services, execution_id: str) -> Result:
-    item = _change(services, execution_id, "pause", domain.request_pause, ("pausedBeforeWave",))
+    item = _change(services, execution_id, domain.request_pause, ("pausedBeforeWave",))
     return 200, {"executionId": execution_id, "status": item["status"], "pausedBeforeWave": item["pausedBeforeWave"]}
 
 
@@ -134,7 +139,7 @@ def resume_execution(services: Services, execution_id: str) -> Result:
         item["pausedBeforeWave"] = None
         start_wave(services, item, wave_number, now())
 
-    item = _change(services, execution_id, "resume", resume,
+    item = _change(services, execution_id, resume,
                    ("waves", "status", "currentWave", "pausedBeforeWave", "endTime", "errorMessage"))
     return 200, {"executionId": execution_id, "status": item["status"], "currentWave": item["currentWave"]}
 

@@ -77,8 +77,8 @@ def poll_execution(services: Services, execution_id: str) -> None:
     timeout = execution_timeout_seconds()
     if domain.is_timed_out(item, moment, timeout):
         domain.time_out(item, moment, timeout)
-        _save(services, item, previous_status)
-        logs.info(f"Execution {execution_id} timed out", execution_id)
+        if _save(services, item, previous_status):
+            logs.info(f"Execution {execution_id} timed out", execution_id)
         return
     try:
         _refresh_active_waves(services, item, moment)
@@ -92,23 +92,26 @@ def poll_execution(services: Services, execution_id: str) -> None:
     _save(services, item, previous_status)
 
 
-def _save(services: Services, item: Item, previous_status: str, fields: tuple[str, ...] = POLL_FIELDS) -> None:
-    """The poll's conditional write and its log lines (a full write announces itself, a lastPolledTime-only one not)."""
+def _save(services: Services, item: Item, previous_status: str, fields: tuple[str, ...] = POLL_FIELDS) -> bool:
+    """The poll's conditional write and its log lines; True when written. A full write announces itself (or its
+    lost race); a lastPolledTime-only write logs nothing but an error other than the failed condition."""
     execution_id = item["executionId"]
+    full_write = fields == POLL_FIELDS
     try:
         services.executions.update(item, fields, domain.POLLED_EXECUTION_STATUSES)
     except ConditionFailed:
-        logs.info(f"Execution {execution_id} changed during poll; update skipped", execution_id)
-        return
+        if full_write:
+            logs.info(f"Execution {execution_id} changed during poll; update skipped", execution_id)
+        return False
     except ClientError as error:
         details = error.response.get("Error", {})
         logs.error(f"Error updating execution waves: {details.get('Code')}: {details.get('Message')}", execution_id)
-        return
-    if fields != POLL_FIELDS:
-        return
-    logs.info(f"Updated {len(item['waves'])} waves for execution {execution_id}", execution_id)
-    if item["status"] != previous_status:
-        logs.info(f"Execution {execution_id} status {previous_status} -> {item['status']}", execution_id)
+        return False
+    if full_write:
+        logs.info(f"Updated {len(item['waves'])} waves for execution {execution_id}", execution_id)
+        if item["status"] != previous_status:
+            logs.info(f"Execution {execution_id} status {previous_status} -> {item['status']}", execution_id)
+    return True
 
 
 def _active_waves_by_location(item: Item) -> dict[Location, list[Item]]:

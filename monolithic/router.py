@@ -141,7 +141,8 @@ def respond(status: int, body: Any) -> dict[str, Any]:
 
 def _dispatch(services: Services, event: dict[str, Any]) -> Result:
     request = _request(event)
-    segments = request.path.strip("/").split("/")
+    # exact match: "/protection-groups/" (trailing slash) is not the route "/protection-groups"
+    segments = request.path[1:].split("/") if request.path.startswith("/") else []
     for route in ROUTES:
         ids = route.match(request.method, segments)
         if ids is None:

@@ -53,7 +53,7 @@ def optional(body: Mapping[str, Any], field: str, expected: type, default: Any, 
 
 
 def _non_empty_string(body: Mapping[str, Any], field: str, label: str | None = None) -> str:
-    """The value as given; blank (after strip) is refused."""
+    """A required string, returned as given; blank (after strip) is refused before any format or length check."""
     label = label or field
     value = required(body, field, str, label)
     if not value.strip():
@@ -81,17 +81,17 @@ def version_of(body: Mapping[str, Any]) -> int:
 
 # -- protection groups ------------------------------------------------------------------------------------------------
 def _region(body: Mapping[str, Any]) -> str:
-    region = required(body, "region", str)
+    region = _non_empty_string(body, "region")
     if not REGION_PATTERN.fullmatch(region):
         raise validation_error("region must be a valid AWS region")
     return region
 
 
 def _account_id(body: Mapping[str, Any], default_account_id: str) -> str:
-    account_id = body.get("accountId")
+    account_id = optional(body, "accountId", str, None)
     if account_id is None:
         return default_account_id
-    if not isinstance(account_id, str) or not ACCOUNT_PATTERN.fullmatch(account_id):
+    if not ACCOUNT_PATTERN.fullmatch(account_id):
         raise validation_error("accountId must be a 12-digit AWS account id")
     return account_id
 
@@ -156,8 +156,8 @@ def _wave(raw: Any, index: int) -> dict[str, Any]:
         raise validation_error(f"{label} must be an object")
     return {
         "waveNumber": index,
-        "waveName": _non_empty_string(raw, "waveName", f"{label}.waveName"),
-        "protectionGroupId": required(raw, "protectionGroupId", str, f"{label}.protectionGroupId"),
+        "waveName": _non_empty_string(raw, "waveName", f"{label}.waveName").strip(),
+        "protectionGroupId": _non_empty_string(raw, "protectionGroupId", f"{label}.protectionGroupId"),
         "pauseBeforeWave": optional(raw, "pauseBeforeWave", bool, False, f"{label}.pauseBeforeWave"),
     }
 
@@ -184,7 +184,7 @@ def merge_plan(stored: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, 
 # -- executions -------------------------------------------------------------------------------------------------------
 def validate_execution_start(body: Mapping[str, Any], claimed_email: str | None) -> tuple[str, str, str]:
     """(planId, executionType, initiatedBy) of a POST /executions."""
-    plan_id = required(body, "planId", str)
+    plan_id = _non_empty_string(body, "planId")
     if body.get("executionType") is None:
         raise validation_error("executionType is required")
     execution_type = body["executionType"]

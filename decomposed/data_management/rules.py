@@ -17,27 +17,34 @@ NAME_MAX_LENGTH = 128
 DESCRIPTION_MAX_LENGTH = 1024
 MAX_SERVERS_PER_GROUP = 200
 MAX_WAVES_PER_PLAN = 20
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
-SOURCE_SERVER_ID_PATTERN = re.compile(r"^s-[0-9a-f]{17}$")
+# Used with fullmatch: "$" would accept a trailing newline, and "\d" other scripts' digits.
+REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
+ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{12}")
+SOURCE_SERVER_ID_PATTERN = re.compile(r"s-[0-9a-f]{17}")
 
 GROUP_FIELDS = ("groupName", "description", "region", "accountId", "sourceServerIds", "serverSelectionTags")
 PLAN_FIELDS = ("planName", "description", "waves")
 SERVER_SELECTIONS = ("sourceServerIds", "serverSelectionTags")
 
 
-def merge_group_update(stored: Fields, given: Fields) -> Fields:
+def _given(body: Fields, names: tuple[str, ...]) -> Fields:
+    """The fields a PUT body gives: a JSON null counts as not given (the stored value stays)."""
+    return {name: body[name] for name in names if body.get(name) is not None}
+
+
+def merge_group_update(stored: Fields, body: Fields) -> Fields:
     """The stored group overlaid with the given fields; giving one server selection drops the other."""
+    given = _given(body, GROUP_FIELDS)
     merged = {name: stored.get(name) for name in GROUP_FIELDS}
     if any(name in given for name in SERVER_SELECTIONS):
         merged.update(sourceServerIds=None, serverSelectionTags=None)
-    merged.update({name: given[name] for name in GROUP_FIELDS if name in given})
+    merged.update(given)
     return merged
 
 
-def merge_plan_update(stored: Fields, given: Fields) -> Fields:
+def merge_plan_update(stored: Fields, body: Fields) -> Fields:
     merged = {name: stored.get(name) for name in PLAN_FIELDS}
-    merged.update({name: given[name] for name in PLAN_FIELDS if name in given})
+    merged.update(_given(body, PLAN_FIELDS))
     return merged
 
 
@@ -55,14 +62,14 @@ def validate_group(fields: Fields, default_account_id: str) -> Fields:
 
 def _region(value: Any) -> str:
     region = required_string(value, "region")
-    if not REGION_PATTERN.match(region):
+    if not REGION_PATTERN.fullmatch(region):
         raise ValidationError("region must be a valid AWS region")
     return region
 
 
 def _account_id(value: Any, default: str) -> str:
     account_id = optional_string(value, "accountId", default)
-    if not ACCOUNT_ID_PATTERN.match(account_id or ""):
+    if not ACCOUNT_ID_PATTERN.fullmatch(account_id or ""):
         raise ValidationError("accountId must be a 12-digit AWS account id")
     return str(account_id)
 
@@ -85,7 +92,7 @@ def _source_server_ids(value: Any) -> list[str]:
     ):
         raise ValidationError("sourceServerIds must be a list of 1 to 200 source server ids")
     for server_id in value:
-        if not SOURCE_SERVER_ID_PATTERN.match(server_id):
+        if not SOURCE_SERVER_ID_PATTERN.fullmatch(server_id):
             raise ValidationError(f"sourceServerIds contains an invalid id: {server_id}")
     if len(set(value)) != len(value):
         raise ValidationError("sourceServerIds contains duplicates")

@@ -44,7 +44,10 @@ def start(request: Request) -> Response:
     ensure_plan_not_executing(plan_id)
     groups = _groups_of(plan)
     drs = DrsGateway(AccountContexts())
-    waves = [rules.new_wave(wave, group, _server_ids(group, drs)) for wave, group in zip(plan["waves"], groups)]
+    # each distinct group resolved once (a tag group used by two waves is one DescribeSourceServers)
+    distinct = {group["groupId"]: group for group in groups}
+    servers = {group_id: _server_ids(group, drs) for group_id, group in distinct.items()}
+    waves = [rules.new_wave(wave, group, servers[group["groupId"]]) for wave, group in zip(plan["waves"], groups)]
     execution = rules.new_execution(str(uuid.uuid4()), plan, kind, str(initiated_by), waves, _now())
     ExecutionRepository().create(execution)
     worker_event = StartExecutionEvent(execution["executionId"], plan_id)
@@ -149,12 +152,12 @@ def _log_event(item: dict[str, Any]) -> dict[str, Any]:
 def terminate_instances(request: Request) -> Response:
     execution = _find(request.path_params["id"])
     rules.ensure_final_for_termination(execution)
+    # grouped in the order of the first wave holding an instance in each (account, region)
+    with_instances = [wave for wave in execution["waves"] if _instance_ids(wave)]
     groups = {
-        key: sorted(server["instanceId"] for wave in waves for server in wave.get("serverStatuses", [])
-                    if server.get("instanceId"))
-        for key, waves in by_account_and_region(execution["waves"]).items()
+        key: sorted(instance for wave in waves for instance in _instance_ids(wave))
+        for key, waves in by_account_and_region(with_instances).items()
     }
-    groups = {key: ids for key, ids in groups.items() if ids}
     if not groups:
         raise ApiError(409, "NO_INSTANCES", f"Execution {execution['executionId']} has no recovery instances")
     drs = DrsGateway(AccountContexts())
@@ -162,6 +165,10 @@ def terminate_instances(request: Request) -> Response:
     terminated = sorted(instance for ids in groups.values() for instance in ids)
     return Response(200, {"executionId": execution["executionId"], "terminatedInstanceIds": terminated,
                           "jobIds": job_ids})
+
+
+def _instance_ids(wave: dict[str, Any]) -> list[str]:
+    return [server["instanceId"] for server in wave.get("serverStatuses", []) if server.get("instanceId")]
 
 
 def health(_: Request) -> Response:

@@ -129,7 +129,7 @@ def summary(execution: Execution) -> dict[str, Any]:
 def page_size(value: str | None) -> int:
     if value is None:
         return DEFAULT_PAGE_SIZE
-    if not re.fullmatch(r"\d+", value) or not 1 <= int(value) <= MAX_PAGE_SIZE:
+    if not re.fullmatch(r"[0-9]+", value) or not 1 <= int(value) <= MAX_PAGE_SIZE:
         raise ValidationError("limit must be an integer between 1 and 100")
     return int(value)
 

@@ -16,7 +16,7 @@ def run(event: StartExecutionEvent) -> None:
     repository = ExecutionRepository()
     execution = repository.get(event.execution_id)
     if execution is None:
-        log.debug(f"Execution {event.execution_id} not found; start skipped", event.execution_id)
+        log.info(f"Execution {event.execution_id} not found", event.execution_id)
         return
     if execution["status"] != INITIATED:
         log.info(f"Execution {event.execution_id} is {execution['status']}; start skipped", event.execution_id)

@@ -63,7 +63,7 @@ class Poller:
             facts = self._gather(execution)
         except AwsCallError as exc:
             log.error(f"Error querying DRS: {exc.text}", execution_id)
-            self._repository.update_if_status(execution, {"lastPolledTime": now}, POLLED_EXECUTION_STATUSES)
+            self._write_poll_time(execution, now)
             return
         self._apply(execution, facts, now)
         self._write(execution, previous_status, now)
@@ -106,6 +106,14 @@ class Poller:
         next_wave = rules.next_step(execution, lambda wave: plan_pauses_before_wave(execution["planId"], wave), now)
         if next_wave is not None:
             start_wave(execution, next_wave, self._drs, now)
+
+    def _write_poll_time(self, execution: Execution, now: int) -> None:
+        """Only lastPolledTime, under the poll's condition; a failed condition is not logged."""
+        try:
+            self._repository.update_if_status(execution, {"lastPolledTime": now}, POLLED_EXECUTION_STATUSES)
+        except ClientError as exc:
+            log.error(f"Error updating execution waves: {AwsCallError.from_client_error(exc).text}",
+                      execution["executionId"])
 
     def _write(self, execution: Execution, previous_status: str, now: int) -> bool:
         execution_id = execution["executionId"]

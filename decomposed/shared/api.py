@@ -47,18 +47,30 @@ def error_response(error: ApiError) -> dict[str, Any]:
     return proxy_response(error.status, {"error": error.code, "message": error.message})
 
 
+def _not_json() -> ApiError:
+    return ApiError(400, "INVALID_JSON", "Request body is not valid JSON")
+
+
 def _raw_body(event: dict[str, Any]) -> bytes:
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
-        return base64.b64decode(body)
+        try:
+            return base64.b64decode(body, validate=True)
+        except ValueError:  # binascii.Error
+            raise _not_json() from None
     return body.encode("utf-8")
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN, Infinity and -Infinity are Python's extensions, not JSON (RFC 8259)
+    raise ValueError(f"{name} is not JSON")
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
-        parsed = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ApiError(400, "INVALID_JSON", "Request body is not valid JSON") from None
+        parsed = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+        raise _not_json() from None
     if not isinstance(parsed, dict):
         raise ApiError(400, "INVALID_JSON", "Request body must be a JSON object")
     return parsed

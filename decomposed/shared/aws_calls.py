@@ -3,7 +3,7 @@
 import contextlib
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from decomposed.shared.errors import AwsCallError
 
@@ -16,6 +16,9 @@ def reported_as_call_error() -> Iterator[None]:
         yield
     except ClientError as exc:
         raise AwsCallError.from_client_error(exc) from exc
+    except ParamValidationError as exc:
+        # refused by botocore before sending (e.g. StartRecovery for a tag group matching no server)
+        raise AwsCallError("ValidationException", " ".join(str(exc).split())) from exc
 
 
 def all_pages(call: Callable[..., dict[str, Any]], result_key: str, **params: Any) -> list[dict[str, Any]]:

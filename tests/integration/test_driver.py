@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -71,14 +70,11 @@ def test_unmet_until_is_recorded_not_raised(tmp_path) -> None:
                                                                               timeline))
 
 
-def test_thirty_minute_drill_spans_thirty_virtual_minutes_in_seconds_of_wall_time() -> None:
-    started = time.perf_counter()
+def test_thirty_minute_drill_spans_thirty_virtual_minutes() -> None:
+    # its wall time is a figure of bench/run_bench.py, not an assertion
     timeline = run_side("monolithic", "thirty-minute-drill")
-    elapsed = time.perf_counter() - started
     assert check_expectations(load_scenarios(["thirty-minute-drill"])[0], timeline) == []
     assert timeline.steps[-1].time - timeline.clock_start == 30 * 60
-    # measured ~7 s on moto (most of it moto's DynamoDB response serialiser); the bound catches pathologies only
-    assert elapsed < 30, f"30 simulated minutes took {elapsed:.2f}s of wall time"
 
 
 def test_refused_fixture_item_is_a_run_error_naming_it(tmp_path) -> None:

@@ -45,7 +45,7 @@ def test_valid_group_is_stripped_defaulted_and_keeps_only_the_given_selection() 
     ({"region": ...}, "region is required"),
     ({"region": "US-EAST-1"}, "region must be a valid AWS region"),
     ({"accountId": "12345"}, "accountId must be a 12-digit AWS account id"),
-    ({"accountId": 123456789012}, "accountId must be a 12-digit AWS account id"),
+    ({"accountId": 123456789012}, "accountId must be a string"),
     ({"sourceServerIds": ...}, "sourceServerIds or serverSelectionTags is required"),
     ({"serverSelectionTags": {"a": "b"}}, "sourceServerIds and serverSelectionTags are mutually exclusive"),
     ({"sourceServerIds": []}, "sourceServerIds must be a list of 1 to 200 source server ids"),

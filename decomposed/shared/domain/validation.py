@@ -25,7 +25,7 @@ def required_string(value: Any, label: str, max_length: int | None = None) -> st
     _check_string(value, label)
     if not value.strip():
         raise ValidationError(f"{label} must not be empty")
-    _check_length(value, label, max_length)
+    _check_length(value.strip(), label, max_length)  # required strings that have a limit are names, stored stripped
     return str(value)
 
 
@@ -58,5 +58,6 @@ def _check_string(value: Any, label: str) -> None:
 
 
 def _check_length(value: str, label: str, max_length: int | None) -> None:
-    if max_length is not None and len(value.strip()) > max_length:
+    """`value` as it will be stored; lengths are in characters."""
+    if max_length is not None and len(value) > max_length:
         raise ValidationError(f"{label} must be at most {max_length} characters")
