@@ -81,7 +81,7 @@ class SideRun:
 
     def deploy(self) -> None:
         stack_name = f"drs-parity-{self.system.name}-{self.scenario.name}"
-        if self.world.backend == "localstack":  # a shared LocalStack keeps old stacks: names must not collide
+        if self.world.backend_name == "localstack":  # a shared LocalStack keeps old stacks: names must not collide
             stack_name += f"-{uuid.uuid4().hex[:8]}"
         try:
             self.stack = self.world.deploy(str(self.system.template), stack_name, parameters=self.system.parameters)

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import sys
+import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
@@ -96,6 +97,7 @@ class Invocation:
     error: dict[str, str] | None = None
     result: Any = None
     stack_trace: list[str] = field(default_factory=list)
+    slept: float = 0.0  # seconds the handler asked to sleep (botocore retry back-off included); none really pass
 
 
 @dataclass
@@ -104,6 +106,25 @@ class ApiResponse:
     headers: dict[str, str]
     body: Any
     raw: str
+
+
+@contextlib.contextmanager
+def _sleep_recorded_in(invocation: Invocation) -> Iterator[None]:
+    """While a handler runs, time.sleep returns at once and is added up on the invocation.
+
+    An invocation happens at one virtual instant: a real sleep (botocore's retry back-off, a handler's own
+    wait) would only cost wall time and make runs depend on the machine's speed.
+    """
+    real_sleep = time.sleep
+
+    def record(seconds: float) -> None:
+        invocation.slept += max(0.0, float(seconds))
+
+    time.sleep = record
+    try:
+        yield
+    finally:
+        time.sleep = real_sleep
 
 
 class LambdaContext:
@@ -568,7 +589,8 @@ class FunctionHost:
         self.invocations.append(invocation)
         self._running.append(invocation)
         try:
-            with self._function_environ(function), self._captured_output(function, invocation.logs):
+            with self._function_environ(function), self._captured_output(function, invocation.logs), \
+                    _sleep_recorded_in(invocation):
                 result = self._handler_of(function)(invocation.event,
                                                     LambdaContext(function, invocation.request_id, self.clock))
                 invocation.result = _marshal(result)

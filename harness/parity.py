@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -137,6 +138,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"system name or description file (default {DEFAULT_RIGHT})")
     parser.add_argument("--scenario", action="append", metavar="NAME", help="scenario (repeatable; default: all)")
     parser.add_argument("--backend", default="moto", help="emulated AWS: moto, moto-server, localstack (default moto)")
+    parser.add_argument("--right-regression", metavar="NAME",
+                        help="switch on a regression catalogue entry (fixtures/regressions) for the right side")
     parser.add_argument("--rules", type=Path, metavar="FILE", help="accepted divergences (YAML or TOML)")
     parser.add_argument("--out", type=Path, default=Path("parity-report"), metavar="DIR",
                         help="report folder (default ./parity-report)")
@@ -150,19 +153,27 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def run_command(args: argparse.Namespace) -> int:
     """`drs-parity run`: configuration errors raise the CLI's one-line error; the verdict is the exit code."""
     from harness.cli import CliError, require_backend
+    from harness.regressions import RegressionError, load_regression, regressed_system, side_runner
     from harness.scenario import list_scenarios, load_scenarios
     from harness.system import load_system
 
     try:
         rules = load_rules(args.rules)
-    except RulesError as error:
+        regression = load_regression(args.right_regression) if args.right_regression else None
+    except (RulesError, RegressionError) as error:
         raise CliError(str(error)) from None
     left, right = load_system(args.left), load_system(args.right)
+    if regression is not None and right.name != regression.base:
+        raise CliError(f"regression {regression.name} applies to {regression.base}, not {right.name}")
     scenarios = load_scenarios(args.scenario or list_scenarios())
     if not scenarios:
         raise CliError("no scenarios to run (is DRS_PARITY_FIXTURES pointing at a fixtures folder?)")
     backend = require_backend(args.backend)
-    result = run_parity(left, right, scenarios, backend, rules, calibrate=args.calibrate, progress=Progress())
+    with regressed_system(regression) if regression is not None else contextlib.nullcontext() as variant:
+        runner = side_runner(variant) if variant is not None else None
+        right = variant.system if variant is not None else right
+        result = run_parity(left, right, scenarios, backend, rules, calibrate=args.calibrate, progress=Progress(),
+                            runner=runner)
     try:
         write_reports(result, args.out, args.junit)
     except OSError as error:

@@ -343,14 +343,12 @@ def regressed_system(regression: Regression | str) -> Iterator[VariantSystem]:
 @contextlib.contextmanager
 def prepared_world(scenario: Any, backend: str = "moto", clock_start: float | None = None,
                    variant: VariantSystem | None = None) -> Iterator[Any]:
-    """A started World for one side: IAM enforced on its function host, the variant's DRS faults loaded."""
+    """A started World for one side (IAM enforced on its function host, as every world does), the variant's faults loaded."""
     from harness.clock import VirtualClock
-    from harness.iam import enforce_iam
     from harness.world import World  # pulls in moto: only for a real run
 
     clock = VirtualClock(clock_start) if clock_start is not None else None
     with World(backend=backend, clock=clock, region=scenario.region) as world:
-        enforce_iam(world, world.host)
         if variant is not None:
             variant.prepare_world(world)
         yield world

@@ -506,7 +506,7 @@ class World:
 
     def __init__(self, backend: str = "moto", clock: VirtualClock | None = None, region: str = "us-east-1",
                  account_id: str = "123456789012", drs_transport: str = "inprocess",
-                 moto_server_port: int | None = None) -> None:
+                 moto_server_port: int | None = None, enforce_iam: bool = True) -> None:
         if drs_transport not in ("inprocess", "http"):
             raise ValueError(f"unknown drs_transport {drs_transport!r}: valid are inprocess, http")
         self.backend_name = backend
@@ -515,6 +515,8 @@ class World:
         self.region = region
         self.account_id = account_id
         self.drs_transport = drs_transport
+        self.enforce_iam = enforce_iam  # as on AWS, a function may only make the calls its role allows
+        self.iam_guard: Any = None
         self._host: FunctionHost | None = None
         self._drs: Any = None
         self._drs_url: str | None = None
@@ -560,6 +562,7 @@ class World:
 
     def _forget(self) -> None:
         self._exit = None
+        self.iam_guard = None
         self._host = None
         self._drs = None
         self._drs_url = None
@@ -571,6 +574,10 @@ class World:
         self._host = FunctionHost(self.clock, self.client, self.base_env, self.region, self.account_id)
         self._host.start()
         exit_stack.callback(self._host.stop)
+        if self.enforce_iam:
+            from harness.iam import enforce_iam
+
+            self.iam_guard = enforce_iam(self, self._host)
 
     def _start_drs(self, exit_stack: contextlib.ExitStack) -> None:
         from harness.drs import DrsEmulator, Ec2Launcher

@@ -212,3 +212,17 @@ def test_moto_server_on_a_busy_port_says_so(moto_server: MotoServer) -> None:
 
     with pytest.raises(BackendUnavailable, match=f"cannot listen on 127.0.0.1:{moto_server.port}"):
         MotoServer(moto_server.port).start()
+
+
+def test_every_world_enforces_the_deployed_roles(world: World) -> None:
+    stack = world.deploy(SMALL, "small-iam")
+    world.host.load(stack)
+    deployed = next(iter(world.host.functions.values()))
+    deployed.handler = "tests.lambdas.aws_user.handler"  # its calls are not in the small template's role
+
+    invocation = world.host.invoke(deployed.name)
+
+    assert invocation.error is not None and invocation.error["type"] == "ClientError"
+    assert "not authorized to perform: dynamodb:DescribeTable" in invocation.error["message"]
+    assert [denial["action"] for denial in world.iam_guard.denials] == ["dynamodb:ListTables",
+                                                                         "dynamodb:DescribeTable"]

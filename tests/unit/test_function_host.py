@@ -269,3 +269,14 @@ def test_a_result_that_is_not_json_is_a_marshal_error(host: FunctionHost) -> Non
     invocation = host.invoke("echo", {"not json": object()})  # the event is echoed back in the result
 
     assert invocation.error["type"] == "Runtime.MarshalError" and invocation.result is None
+
+
+def test_sleeping_in_a_handler_is_recorded_and_takes_no_virtual_time(host: FunctionHost, world: World) -> None:
+    add(host, "sleeper", "tests.lambdas.sleeper.handler")
+    started = world.clock.now()
+
+    invocation = host.invoke("sleeper", {"seconds": 3600})
+
+    assert invocation.error is None and invocation.slept == 3600
+    assert invocation.result == {"before": started, "after": started}  # an invocation is one virtual instant
+    assert world.clock.now() == started

@@ -126,6 +126,12 @@ def test_the_guard_answers_a_denied_call_in_aws_wording_with_the_service_error_c
                               "decision": IMPLICIT_DENY, "error": "AccessDeniedException"}]
 
 
+def test_a_function_without_a_role_is_not_guarded():
+    guard = guard_with()  # no statement would allow anything
+    assert guard(Function(role_arn=""), "dynamodb", "Query", {"TableName": "t"}) is None
+    assert guard(Function(), "dynamodb", "Query", {"TableName": "t"}) is not None
+
+
 @pytest.mark.parametrize("service, operation, code", [
     ("ec2", "DescribeInstances", "UnauthorizedOperation"),
     ("sts", "AssumeRole", "AccessDenied"),
