@@ -19,6 +19,7 @@ from harness.scenario import (
 from harness.system import System, load_system
 
 UNTIL_INCREMENT = 60  # seconds the clock moves between two checks of an until condition
+UNROUTED_ANSWER = (403, {"message": "Missing Authentication Token"})  # API Gateway REST, unknown resource
 PLACEHOLDER = re.compile(r"\{(execution|plan:[^{}]+|group:[^{}]+)\}")
 
 
@@ -155,7 +156,8 @@ class SideRun:
             records.append(self.api("POST", self.resolve(step.path, where), step.body))
         elif isinstance(step, ApiStep):
             body = self.resolve(step.body, where) if step.body is not None else None
-            records.append(self.api(step.method, self.resolve(step.path, where), body, step.query))
+            query = self.resolve(step.query, where) if step.query else None
+            records.append(self.api(step.method, self.resolve(step.path, where), body, query))
         self.capture(index, step.label(), step.kind, records, mark, until)
 
     def start_execution(self, step: StartStep, where: str) -> ApiRecord:
@@ -190,10 +192,12 @@ class SideRun:
     # -- reading and calling ----------------------------------------------------------------------------------------
     def api(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None,
             console: bool = False) -> ApiRecord:
-        function = self.physical_id(self.system.route(path.split("?")[0]))
-        response = self.world.host.api_request(function, method, path, body=body, query=query)
-        self.world.host.drain()
         shown = f"{path}?{urlencode(query)}" if query else path
+        logical_id = self.system.route_or_none(path.split("?")[0])
+        if logical_id is None:  # API Gateway answers a path no resource serves without invoking anything
+            return ApiRecord(method, shown, *UNROUTED_ANSWER, console)
+        response = self.world.host.api_request(self.physical_id(logical_id), method, path, body=body, query=query)
+        self.world.host.drain()
         return ApiRecord(method, shown, response.status, response.body, console)  # the host parsed the JSON body
 
     def console_reads(self) -> list[ApiRecord]:
@@ -224,7 +228,10 @@ class SideRun:
     def _placeholder(self, name: str, where: str) -> str:
         if name == "execution":
             return self._current_execution(where)
-        return self.timeline.ids[name]  # keys were checked when the scenario was loaded
+        if name not in self.timeline.ids:
+            raise RunError(f"{where}: unknown placeholder {{{name}}} (known: execution, "
+                           f"{', '.join(sorted(self.timeline.ids))})")
+        return self.timeline.ids[name]
 
     def _current_execution(self, where: str) -> str:
         if self.timeline.current_execution is None:

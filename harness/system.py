@@ -55,10 +55,14 @@ class System:
 
     def route(self, path: str) -> str:
         """Logical id of the function serving `path` (longest matching prefix wins)."""
-        matches = [prefix for prefix in self.routes if _prefix_matches(prefix, path)]
-        if not matches:
+        logical_id = self.route_or_none(path)
+        if logical_id is None:
             raise SystemDescriptionError(f"{self.path}: routes: no route serves {path}")
-        return self.routes[max(matches, key=len)]
+        return logical_id
+
+    def route_or_none(self, path: str) -> str | None:
+        matches = [prefix for prefix in self.routes if _prefix_matches(prefix, path)]
+        return self.routes[max(matches, key=len)] if matches else None
 
     def role_of(self, logical_id: str) -> str:
         return self.functions[logical_id].role

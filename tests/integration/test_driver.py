@@ -85,3 +85,20 @@ def test_refused_fixture_item_is_a_run_error_naming_it(tmp_path) -> None:
     with pytest.raises(RunError, match=r"protectionGroups\[1\] \(key 'app'\).*409.*DUPLICATE_NAME") as raised:
         run_side("monolithic", str(duplicate))
     assert raised.value.timeline is not None
+
+
+def test_unrouted_paths_answer_like_api_gateway_and_query_placeholders_resolve(tmp_path) -> None:
+    scenario = load_scenarios(["two-wave-drill"])[0]
+    extra = ('  - api: {method: GET, path: /nope}\n'
+             '  - api: {method: GET, path: /executions, query: {limit: "1", nextToken: "{execution}"}}\n')
+    text = scenario.path.read_text().replace("expect:", extra + "expect:")
+    steps_added = tmp_path / "two-wave-drill.yaml"
+    steps_added.write_text(text)
+
+    timeline = run_side("decomposed", str(steps_added))  # the monolith's "/" route would serve /nope itself
+
+    unrouted, listed = timeline.steps[-2].api[0], timeline.steps[-1].api[0]
+    assert (unrouted["path"], unrouted["status"], unrouted["body"]) == (
+        "/nope", 403, {"message": "Missing Authentication Token"})
+    assert listed["path"] == f"/executions?limit=1&nextToken={timeline.current_execution}"
+    assert listed["status"] == 200 and listed["body"]["executions"] == []  # the only execution was the token
