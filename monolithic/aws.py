@@ -15,6 +15,7 @@ EC2_INSTANCE_CHUNK = 1000  # DescribeInstances accepts at most 1000 ids per call
 ROLE_SESSION_NAME = "drs-orchestration"
 
 _clients: dict[tuple[str, str], Any] = {}
+_tables: dict[str, Any] = {}
 _resources: dict[str, Any] = {}
 
 
@@ -56,9 +57,12 @@ def client(service: str, region: str | None = None) -> Any:
 
 
 def dynamodb_table(name: str) -> Any:
-    if "dynamodb" not in _resources:
-        _resources["dynamodb"] = boto3.resource("dynamodb", region_name=default_region())
-    return _resources["dynamodb"].Table(name)
+    """The Table resource, cached: boto3 builds a new Table class on every .Table() call."""
+    if name not in _tables:
+        if "dynamodb" not in _resources:
+            _resources["dynamodb"] = boto3.resource("dynamodb", region_name=default_region())
+        _tables[name] = _resources["dynamodb"].Table(name)
+    return _tables[name]
 
 
 def chunks(items: list[str], size: int) -> Iterator[list[str]]:

@@ -9,6 +9,7 @@ from decomposed.shared import config
 
 _clients: dict[tuple[str, str | None, str | None], Any] = {}
 _resources: dict[tuple[str | None, str | None], Any] = {}
+_tables: dict[tuple[tuple[str | None, str | None], str], Any] = {}
 
 
 def _credentials_key() -> str | None:
@@ -24,7 +25,10 @@ def client(service: str, region: str | None = None) -> Any:
 
 
 def dynamodb_table(name: str) -> Any:
+    """The Table resource, cached: boto3 builds a new Table class on every .Table() call."""
     key = (config.default_region(), _credentials_key())
-    if key not in _resources:
-        _resources[key] = boto3.resource("dynamodb", region_name=key[0])
-    return _resources[key].Table(name)
+    if (key, name) not in _tables:
+        if key not in _resources:
+            _resources[key] = boto3.resource("dynamodb", region_name=key[0])
+        _tables[(key, name)] = _resources[key].Table(name)
+    return _tables[(key, name)]
