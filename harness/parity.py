@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from harness.clock import DEFAULT_START
 from harness.diff import diff_timelines
 from harness.normalise import NormaliseOptions, normalise_timeline
-from harness.report import ParityResult, Progress, ScenarioResult, summary_table, to_html, to_json, verdict_line, \
-    write_reports
+from harness.report import ParityResult, Progress, ScenarioResult, terminal_summary, to_html, to_json, write_reports
 from harness.rules import NoiseEntry, RuleSet, RulesError, apply_noise, apply_rules, load_rules, noise_from_self_diff
 
 if TYPE_CHECKING:  # the real types; at run time any object with a `name` will do (tests pass light stand-ins)
+    from harness.doctor import Diagnosis  # imported late at run time: the doctor registers a CLI subcommand
     from harness.scenario import Scenario
     from harness.system import System
 
@@ -26,11 +26,13 @@ RUN_HELP = "run the scenarios on both sides and diff what users see (exit 0 pari
 
 
 def one_line(error: BaseException) -> str:
+    """An error's first line (its type name when it has no text)."""
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
 
 
 def default_runner() -> SideRunner:
+    """The driver's run_side."""
     from harness.driver import run_side  # the driver pulls in the world (moto); only needed for a real run
 
     return run_side
@@ -40,13 +42,15 @@ class ScenarioRun:
     """Runs one scenario: each side (and, when calibrating, each side again) on a fresh world, same clock start."""
 
     def __init__(self, runner: SideRunner, backend: str, options: NormaliseOptions, clock_start: int) -> None:
+        """One scenario's runs share the runner, backend, normalisation and clock start; timings per label."""
         self.runner = runner
         self.backend = backend
         self.options = options
         self.clock_start = clock_start
         self.timings: dict[str, float] = {}
 
-    def side(self, system: Any, scenario: Any, label: str) -> dict[str, Any]:
+    def capture(self, system: Any, scenario: Any, label: str) -> dict[str, Any]:
+        """Run one side; its raw timeline (capture schema)."""
         started = time.perf_counter()
         try:
             timeline = self.runner(system, scenario, backend=self.backend, clock_start=self.clock_start)
@@ -54,8 +58,18 @@ class ScenarioRun:
             raise SideError(f"{label}: {type(error).__name__}: {one_line(error)}") from error
         finally:
             self.timings[label] = time.perf_counter() - started
-        raw = timeline.to_dict() if hasattr(timeline, "to_dict") else timeline
-        return normalise_timeline(raw, self.clock_start, self.options)
+        return timeline.to_dict() if hasattr(timeline, "to_dict") else timeline
+
+    def side(self, system: Any, scenario: Any, label: str) -> dict[str, Any]:
+        """Run one side; its normalised timeline."""
+        return normalise_timeline(self.capture(system, scenario, label), self.clock_start, self.options)
+
+    def diagnosed_side(self, system: Any, scenario: Any, label: str) -> tuple[dict[str, Any], Diagnosis]:
+        """Run one side; its normalised timeline and the doctor's diagnosis of it, in the same references."""
+        from harness.doctor import diagnose
+
+        raw = self.capture(system, scenario, label)
+        return normalised_with_diagnosis(raw, diagnose(raw), self.clock_start, self.options)
 
     def noise(self, system: Any, scenario: Any, first: Mapping[str, Any], label: str) -> list[NoiseEntry]:
         """Run the side again and diff it against its first run: whatever differs is noise."""
@@ -67,11 +81,41 @@ class SideError(RuntimeError):
     """One side of one scenario failed to run; the message is the one-line reason."""
 
 
+DOCTOR_STEP = "doctor"  # a transient last step whose log lines are the diagnosis texts to normalise
+
+
+def diagnosis_texts(diagnosis: Diagnosis) -> list[str]:
+    """The execution id, then every check's evidence: the diagnosis's only free text that can hold generated ids."""
+    return [str(diagnosis.execution_id or ""), *(check.evidence for check in diagnosis.checks)]
+
+
+def with_doctor_step(raw: Mapping[str, Any], texts: list[str]) -> dict[str, Any]:
+    """The timeline plus a last step logging `texts`: appended last, it changes no earlier reference number."""
+    steps = list(raw.get("steps") or [])
+    time_ = steps[-1].get("time") if steps else raw.get("clockStart")
+    logs = [{"message": f"{number:04d} {text}"} for number, text in enumerate(texts)]
+    return {**raw, "steps": [*steps, {"index": len(steps), "name": DOCTOR_STEP, "time": time_, "logs": logs}]}
+
+
+def normalised_with_diagnosis(raw: Mapping[str, Any], diagnosis: Diagnosis, clock_start: int,
+                              options: NormaliseOptions) -> tuple[dict[str, Any], Diagnosis]:
+    """Normalise the timeline and the diagnosis's texts together, so `<executionId:1>` means the same in both."""
+    from harness.doctor import Check, Diagnosis
+
+    normalised = normalise_timeline(with_doctor_step(raw, diagnosis_texts(diagnosis)), clock_start, options)
+    doctor_step = normalised["steps"].pop()
+    execution_id, *evidence = [message.split(" ", 1)[1] for message in sorted(doctor_step["logs"])]
+    checks = [Check(check.link, check.title, check.status, text) for check, text in zip(diagnosis.checks, evidence)]
+    return normalised, Diagnosis(diagnosis.side, diagnosis.scenario, execution_id or None, checks)
+
+
 def scenario_name(scenario: Any) -> str:
+    """A scenario's name (or the value itself)."""
     return str(getattr(scenario, "name", scenario))
 
 
 def system_name(system: Any) -> str:
+    """A system's name (or the value itself)."""
     return str(getattr(system, "name", system))
 
 
@@ -86,14 +130,15 @@ def final_status(normalised: Mapping[str, Any]) -> str | None:
 
 
 def run_scenario(left: Any, right: Any, scenario: Any, run: ScenarioRun, calibrate: bool) -> ScenarioResult:
+    """Both sides of one scenario: divergences, each side's chain diagnosis, noise; a side failure is its error."""
     name = scenario_name(scenario)
     result = ScenarioResult(scenario=name, timings=run.timings)
     left_label, right_label = system_name(left), system_name(right)
     if left_label == right_label:  # a side against itself: keep the labels apart in noise and timings
         left_label, right_label = f"{left_label} (left)", f"{right_label} (right)"
     try:
-        left_timeline = run.side(left, scenario, left_label)
-        right_timeline = run.side(right, scenario, right_label)
+        left_timeline, result.left_chain = run.diagnosed_side(left, scenario, left_label)
+        right_timeline, result.right_chain = run.diagnosed_side(right, scenario, right_label)
         result.left_final, result.right_final = final_status(left_timeline), final_status(right_timeline)
         result.divergences = diff_timelines(left_timeline, right_timeline, name)
         if calibrate:
@@ -132,6 +177,7 @@ def run_parity(left: System, right: System, scenarios: list[Scenario], backend: 
 
 # -- drs-parity run --------------------------------------------------------------------------------------------------
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """`drs-parity run`'s options."""
     parser.add_argument("--left", default=DEFAULT_LEFT,
                         help=f"system name or description file (default {DEFAULT_LEFT})")
     parser.add_argument("--right", default=DEFAULT_RIGHT,
@@ -183,11 +229,10 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def print_result(result: ParityResult, output_format: str) -> None:
+    """The terminal output: md (summary, chains, first divergences, verdict), html or json."""
     if output_format == "json":
         print(json.dumps(to_json(result), indent=2, sort_keys=True, default=str))
     elif output_format == "html":
         print(to_html(result))
     else:
-        print(summary_table(result))
-        print()
-        print(verdict_line(result))
+        print(terminal_summary(result))

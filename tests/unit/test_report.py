@@ -10,10 +10,14 @@ from xml.etree import ElementTree
 
 import yaml
 
-from harness.parity import run_parity
-from harness.report import ParityResult, Progress, to_html, to_json, to_junit, to_markdown, write_reports
-from harness.rules import Rule, RuleSet, glob_match
-from parity_samples import SERVER_A, timeline
+from harness.diff import Divergence
+from harness.doctor import FAIL, PASS, Check, Diagnosis
+from harness.normalise import UUID, NormaliseOptions, normalise_timeline
+from harness.parity import normalised_with_diagnosis, run_parity
+from harness.report import ParityResult, Progress, ScenarioResult, terminal_summary, to_html, to_json, to_junit, \
+    to_markdown, write_reports
+from harness.rules import Rule, RuleSet, apply_rules, load_rules
+from parity_samples import SERVER_A, START, timeline
 
 SERVER_NAME_PATH = f"tables.execution-history[<executionId:1>].waves[0].serverStatuses[{SERVER_A}].serverName"
 
@@ -117,11 +121,12 @@ def test_without_calibration_the_same_nondeterminism_is_a_divergence() -> None:
 
 def test_json_report_schema() -> None:
     report = to_json(parity(MONOLITH, BROKEN, ("two-wave-drill", "recovery")))
-    assert report["schemaVersion"] == 1 and report["exitCode"] == 1 and report["verdict"] == "divergence"
+    assert report["schemaVersion"] == 2 and report["exitCode"] == 1 and report["verdict"] == "divergence"
     assert [s["name"] for s in report["scenarios"]] == ["two-wave-drill", "recovery"]
     assert report["scenarios"][0]["counts"] == {"divergence": 2, "accepted": 0, "noise": 0}
+    assert set(report["scenarios"][0]) >= {"chain", "firstDivergence"}
     first = report["divergences"][0]
-    assert set(first) >= {"scenario", "kind", "path", "left", "right", "firstStep", "steps", "status"}
+    assert set(first) >= {"scenario", "kind", "path", "record", "left", "right", "firstStep", "steps", "status"}
     assert set(report) >= {"accepted", "noise", "staleRules", "timings"}
     json.dumps(report)
 
@@ -129,14 +134,15 @@ def test_json_report_schema() -> None:
 def test_markdown_has_summary_values_and_a_paste_ready_rule_that_accepts_the_divergence() -> None:
     result = parity(MONOLITH, BROKEN)
     text = to_markdown(result)
-    assert "| two-wave-drill | ❌ divergence | COMPLETED | COMPLETED | 2 | 0 | 0 |" in text
-    assert f"`{SERVER_NAME_PATH}`" in text and '- monolithic: `"web-01"`' in text and "- decomposed: `null`" in text
+    assert "| two-wave-drill | ❌ divergence | COMPLETED | COMPLETED |" in text and "| 2 | 0 | 0 |" in text
+    [line] = [line for line in text.splitlines() if line.startswith(f"- `{SERVER_NAME_PATH}`")]
+    assert 'monolithic `"web-01"`' in line and "decomposed `null`" in line and "step 2 `advance 2m`" in line
     snippet = text.split("```yaml\n", 1)[1].split("```", 1)[0]
-    [rule] = yaml.safe_load(snippet)
-    divergence = result.scenarios[0].active[0]
-    assert glob_match(rule["path"], divergence.path) and rule["scope"]["kind"] == divergence.kind
-    assert Rule(path=rule["path"], reason="x", scenario=rule["scope"]["scenario"], step=rule["scope"]["step"],
-                kind=rule["scope"]["kind"]).matches(divergence)
+    rules = yaml.safe_load(snippet)["rules"]
+    assert len(rules) == len(result.scenarios[0].active)
+    for divergence in result.scenarios[0].active:
+        assert any(Rule(path=rule["path"], reason="x", scenario=rule["scope"]["scenario"], step=rule["scope"]["step"],
+                        kind=rule["scope"]["kind"]).matches(divergence) for rule in rules)
 
 
 def test_html_is_self_contained_and_escaped() -> None:
@@ -166,3 +172,157 @@ def test_progress_rewrites_one_line_per_scenario_on_a_terminal_and_is_quiet_othe
     lines = shown.getvalue().rstrip("\n").split("\n")
     assert len(lines) == 2 and lines[0].startswith("  a … running\r") and "❌ divergence" in lines[1]
     assert quiet.getvalue() == ""
+
+
+# -- the chain, the first divergence and the grouped list, on synthetic results ---------------------------------------
+LEFT, RIGHT = "monolithic", "decomposed"
+DENIED = ("Error invoking poller for execution <executionId:1>: AccessDeniedException: User: "
+          "arn:aws:sts::1:assumed-role/stack-ExecutionFinderRole-{suffix}/finder is not authorized to perform: "
+          "lambda:InvokeFunction")
+ITEM = "tables.execution-history[<executionId:1>]"
+
+
+def diagnosis(side: str, broken: tuple[str, str] | None = None) -> Diagnosis:
+    checks = [Check("status-polling", "POLLING", PASS, "status POLLING → COMPLETED")]
+    if broken:
+        checks.append(Check(broken[0], "the link", FAIL, broken[1]))
+    return Diagnosis(side, "two-wave-drill", "<executionId:1>", checks)
+
+
+def divergence(kind: str, path: str, left: Any, right: Any, step: int = 2, **flags: Any) -> Divergence:
+    names = {2: "advance 3m", 3: "until COMPLETED|FAILED within 25m"}
+    return Divergence("two-wave-drill", kind, path, left, right, step, names[step], **flags)
+
+
+def poller_never_ran(suffix: str = "ABC123") -> list[Divergence]:
+    """What the poller-name-wrong regression looks like, effects first (the diff's own order)."""
+    log = [{"level": "ERROR", "executionId": "<executionId:1>"}]
+    return [
+        divergence("api", "api[GET /executions/<executionId:1>].body.status", "COMPLETED", "POLLING", 3, steps=2),
+        divergence("api", "api[GET /executions/<executionId:1>].body.waves[0].status", "COMPLETED", "STARTED"),
+        divergence("tables", f"{ITEM}.waves[0].status", "COMPLETED", "STARTED", steps=4),
+        divergence("tables", f"{ITEM}.lastPolledTime", "<t+180>", None, steps=4),
+        divergence("tables", f"{ITEM}.status", "COMPLETED", "POLLING", 3),
+        divergence("calls", "calls[drs.DescribeJobs]", [{"params": {}, "error": None}] * 3, None, right_absent=True),
+        divergence("logs", "logs[Polling execution: <executionId:1>]", [{"level": "INFO"}], None, right_absent=True),
+        divergence("logs", f"logs[{DENIED.format(suffix=suffix)}]", None, log * 3, left_absent=True),
+    ]
+
+
+def divergent(suffix: str = "ABC123") -> ParityResult:
+    scenario = ScenarioResult("two-wave-drill", poller_never_ran(suffix), left_final="COMPLETED",
+                              right_final="POLLING", left_chain=diagnosis(LEFT),
+                              right_chain=diagnosis(RIGHT, ("poller-invoked", DENIED.format(suffix=suffix))))
+    return ParityResult(LEFT, RIGHT, "moto", [scenario], calibrated=False)
+
+
+CHAIN = (f"{LEFT}: chain healthy · {RIGHT}: broken at `poller-invoked` — Error invoking poller for execution "
+         "<executionId:1>: AccessDeniedException: …")
+HEADLINE = (f"first divergence at step 2 `advance 3m`: logs — {RIGHT} logged `Error invoking poller for execution "
+            f"<executionId:1>: AccessDeniedException: …` (absent on {LEFT}); 5 more divergences at this step")
+
+
+def test_divergences_are_listed_causes_before_effects() -> None:
+    order = [(d.step_index, d.kind, d.path) for d in divergent().scenarios[0].active]
+    assert order == [
+        (2, "logs", f"logs[{DENIED.format(suffix='ABC123')}]"),  # an error line before an ordinary one
+        (2, "logs", "logs[Polling execution: <executionId:1>]"),
+        (2, "calls", "calls[drs.DescribeJobs]"),
+        (2, "tables", f"{ITEM}.lastPolledTime"), (2, "tables", f"{ITEM}.waves[0].status"),
+        (2, "api", "api[GET /executions/<executionId:1>].body.waves[0].status"),
+        (3, "tables", f"{ITEM}.status"), (3, "api", "api[GET /executions/<executionId:1>].body.status")]
+
+
+def test_markdown_top_says_which_link_broke_and_where_it_first_diverged() -> None:
+    text = to_markdown(divergent())
+    assert f"| COMPLETED | POLLING | {RIGHT}: poller-invoked | 8 | 0 | 0 |" in text
+    assert f"- **Chain:** {CHAIN}\n- **Where:** {HEADLINE}\n" in text
+    assert "ABC123" not in text.split("### All", 1)[0]  # the top is stable: no deployment-specific names
+    top = text.index("**Chain:**")
+    assert top < text.index("### First divergent step: 2 `advance 3m` (6 divergences") < text.index("### All 8")
+    first_rows = text.split("### First divergent step", 1)[1].split("### All", 1)[0]
+    assert first_rows.index("| logs | `logs[Error invoking") < first_rows.index("| calls |") < first_rows.index(
+        "| tables |") < first_rows.index("| api |") and "POLLING" not in first_rows  # step 3 is not the first step
+
+
+def test_the_full_list_groups_by_kind_and_record_with_counts_values_steps_and_rules() -> None:
+    text = to_markdown(divergent())
+    listing = text.split("### All 8 divergences, by kind and record", 1)[1]
+    assert [line for line in listing.splitlines() if line.startswith("#### ")] == [
+        "#### logs: 2 divergences in 2 records", "#### calls: 1 divergence in 1 record",
+        "#### tables: 3 divergences in 1 record", "#### api: 2 divergences in 1 record"]
+    assert f"**`{ITEM}`** — 3 divergences, first at step 2" in listing
+    assert ('- `.waves[0].status` — monolithic `"COMPLETED"` · decomposed `"STARTED"` · step 2 `advance 3m`, '
+            "persisted over 4 steps\n  - rule: `{path: '" + ITEM + ".waves[0].status', scope: {scenario: "
+            "two-wave-drill, step: advance 3m, kind: tables}, reason: 'TODO: say why this difference is acceptable'}`"
+            ) in listing
+    assert ('calls[drs.DescribeJobs]` — monolithic `[3× {"error": null, "params": {}}]` · decomposed `(absent)`'
+            in listing)
+
+
+def test_one_consolidated_rules_file_accepts_every_divergence_even_on_the_next_run(tmp_path: Path) -> None:
+    text = to_markdown(divergent())
+    assert text.count("```yaml") == 1
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(text.split("```yaml\n", 1)[1].split("```", 1)[0])
+    rules = load_rules(rules_file)
+    next_run = divergent(suffix="XYZ789").scenarios[0].divergences  # a fresh deployment: another role suffix
+    apply_rules(next_run, rules)
+    assert [d.path for d in next_run if d.status != "accepted"] == [] and rules.stale() == []
+    assert rules.rules[0].path == "logs[Error invoking poller for execution <executionId:1>: AccessDeniedException: *]"
+
+
+def test_json_carries_both_chain_verdicts_and_the_first_divergence() -> None:
+    scenario = to_json(divergent())["scenarios"][0]
+    assert (scenario["chain"]["left"]["verdict"], scenario["chain"]["right"]["verdict"]) == ("healthy",
+                                                                                            "poller-invoked")
+    assert scenario["firstDivergence"] == {"step": {"index": 2, "name": "advance 3m"}, "kind": "logs",
+                                           "path": f"logs[{DENIED.format(suffix='ABC123')}]", "count": 6,
+                                           "headline": HEADLINE}
+    assert to_json(divergent())["divergences"][0]["record"] == f"logs[{DENIED.format(suffix='ABC123')}]"
+
+
+def test_junit_and_terminal_start_with_the_link_verdict_and_the_first_divergence() -> None:
+    failure = ElementTree.fromstring(to_junit(divergent())).find("testcase/failure")
+    assert failure.get("message") == f"8 divergence(s); chain: {RIGHT}: poller-invoked"
+    assert failure.text.startswith(f"chain: {CHAIN}\n{HEADLINE}\n")
+    printed = terminal_summary(divergent())
+    assert f"two-wave-drill: {CHAIN}\ntwo-wave-drill: {HEADLINE}" in printed
+    assert printed.splitlines()[-1].startswith("drs-parity: DIVERGENCE")
+
+
+def test_html_renders_the_same_sections_escaped() -> None:
+    page = to_html(divergent())
+    assert ("<strong>Chain:</strong> monolithic: chain healthy · decomposed: broken at <code>poller-invoked</code>"
+            in page)
+    assert "<h3>First divergent step: 2 <code>advance 3m</code>" in page and "<h4>tables: 3 divergences" in page
+    assert "<pre># Accepts every divergence" in page and "&lt;executionId:1&gt;" in page
+    assert "<executionId:1>" not in page and "`" not in page.split("<pre>")[0]
+
+
+def test_a_parity_report_stays_short() -> None:
+    text = to_markdown(parity(MONOLITH, System("decomposed", timeline)))
+    assert "Chain" not in text and "First divergent step" not in text and "```" not in text
+    assert len(text.splitlines()) < 20
+
+
+def test_the_parity_run_diagnoses_each_side_in_the_timelines_references() -> None:
+    def with_execution(name: str) -> dict[str, Any]:
+        data = timeline(name)
+        data["currentExecution"] = data["steps"][1]["api"][0]["body"]["executionId"]
+        return data
+
+    result = parity(System("monolithic", with_execution), System("decomposed", with_execution), calibrate=False)
+    chains = result.scenarios[0].left_chain, result.scenarios[0].right_chain
+    assert [chain.execution_id for chain in chains] == ["<executionId:1>", "<executionId:1>"]
+    assert chains[0].checks[0].evidence == "status POLLING → COMPLETED"
+    assert not any(UUID.search(check.evidence) for chain in chains for check in chain.checks)
+
+
+def test_normalising_with_the_diagnosis_leaves_the_normalised_timeline_unchanged() -> None:
+    raw = timeline("monolithic")
+    execution = raw["steps"][1]["api"][0]["body"]["executionId"]
+    plain = Diagnosis("monolithic", "s", execution, [Check("poller-invoked", "t", FAIL, f"Error for {execution}")])
+    normalised, diagnosed = normalised_with_diagnosis(raw, plain, START, NormaliseOptions())
+    assert normalised == normalise_timeline(raw, START)
+    assert (diagnosed.execution_id, diagnosed.checks[0].evidence) == ("<executionId:1>", "Error for <executionId:1>")
