@@ -32,6 +32,9 @@ PATTERN_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("dns", re.compile(r"\bip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}(?:\.[a-z0-9-]+)*\.(?:internal|compute\.internal)\b")),
     ("ip", re.compile(r"\b(?:10\.\d{1,3}|172\.(?:1[6-9]|2\d|3[01])|192\.168)\.\d{1,3}\.\d{1,3}\b")),
 )
+# Physical names CloudFormation generates (<stack>-<LogicalId>-<12-13 random>, e.g. role names in an AccessDenied
+# message) differ on every deploy and between sides: they become <LogicalId>.
+GENERATED_NAME = re.compile(r"\b[a-z0-9][a-z0-9-]*-([A-Z][A-Za-z0-9]*)-[A-Z0-9]{12,13}\b")
 ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?$")
 WINDOW_BEFORE = 3600  # seconds before the clock start still counted as "this run"
 WINDOW_AFTER = 86400  # seconds after the last step
@@ -143,6 +146,7 @@ def iter_strings(value: Any) -> Iterator[str]:
 
 
 def replace_ids(text: str, refs: References) -> str:
+    text = GENERATED_NAME.sub(r"<\1>", text)
     text = UUID.sub(lambda m: refs.get(m.group(0).lower()) or m.group(0), text)
     for _, pattern in PATTERN_KINDS:
         text = pattern.sub(lambda m: refs.get(m.group(0)) or m.group(0), text)

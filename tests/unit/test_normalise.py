@@ -74,6 +74,16 @@ def test_a_uuid_only_in_free_text_gets_a_uuid_reference() -> None:
     assert "token <uuid:1>" in logs
 
 
+def test_names_cloudformation_generates_become_their_logical_id() -> None:
+    data = timeline("m")
+    denied = ("User: arn:aws:sts::123456789012:assumed-role/drs-parity-decomposed-two-wave-drill-"
+              "ExecutionFinderRole-N29F9XTZ47V8/drs-orchestration-execution-finder-test is not authorized")
+    data["steps"][2]["logs"].append({"function": "finder", "level": "ERROR", "message": denied})
+    logs = normalise_timeline(data, START)["steps"][2]["logs"]
+    assert ("User: arn:aws:sts::123456789012:assumed-role/<ExecutionFinderRole>/drs-orchestration-execution-"
+            "finder-test is not authorized") in logs
+
+
 def test_timestamps_in_the_window_are_relative_to_the_clock_start_and_iso_strings_too() -> None:
     data = timeline("m")
     data["steps"][2]["api"][0]["body"]["eventDateTime"] = "2026-01-15T10:02:30+00:00"
