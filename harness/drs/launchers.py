@@ -59,13 +59,12 @@ class Ec2Launcher:
             ImageId=self._image_id(ec2, account_id, region), InstanceType=server.instance_type,
             MinCount=1, MaxCount=1, TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
         )
-        instance_id = reservation["Instances"][0]["InstanceId"]
-        described = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+        launched = reservation["Instances"][0]  # RunInstances already answers with the facts we need
         return {
-            "instanceId": instance_id,
-            "privateIp": described["PrivateIpAddress"],
-            "instanceType": described["InstanceType"],
-            "privateDnsName": described["PrivateDnsName"],
+            "instanceId": launched["InstanceId"],
+            "privateIp": launched["PrivateIpAddress"],
+            "instanceType": launched["InstanceType"],
+            "privateDnsName": launched["PrivateDnsName"],
         }
 
     def terminate(self, account_id: str, region: str, instance_ids: list[str]) -> None:
