@@ -64,6 +64,9 @@ class Stack:
 
 
 # -- moto's server, shareable ------------------------------------------------------------------------------------------
+RESET_TIMEOUT = 60.0  # forgetting a big world on a loaded machine can take seconds; never cut it short
+
+
 def _http(method: str, url: str, timeout: float = 2.0) -> int:
     request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
     with _NO_PROXY.open(request, timeout=timeout) as response:
@@ -125,7 +128,7 @@ class MotoServer:
 
     def reset(self) -> None:
         """Forget every resource of every account and region (POST /moto-api/reset)."""
-        _http("POST", f"{self.url}/moto-api/reset")
+        _http("POST", f"{self.url}/moto-api/reset", timeout=RESET_TIMEOUT)
 
     def stop(self) -> None:
         if self._server is not None:
