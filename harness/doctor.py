@@ -30,6 +30,8 @@ WAVE_FIELDS = ("waveNumber", "waveName", "status", "jobId", "region", "accountId
 SERVER_FIELDS = ("sourceServerId", "serverName", "hostname", "launchStatus", "launchTime", "instanceId", "privateIp",
                  "instanceType")
 FOUND = re.compile(r"^Found (\d+) executions in POLLING status$")
+ID_FILTERS = {"DescribeJobs": ("jobIDs", "job"), "DescribeSourceServers": ("sourceServerIDs", "source server")}
+Home = tuple[str | None, str | None]  # (account, region); account None where only a region is known
 
 
 # -- what the doctor reports ------------------------------------------------------------------------------------------
@@ -53,6 +55,7 @@ class Evidence:
 
     table: dict[str, Any] | None = None  # describe_table()["Table"]
     drs_requests: list[dict[str, Any]] = field(default_factory=list)
+    drs_homes: dict[str, Home] = field(default_factory=dict)  # job or source server id -> where DRS keeps it
 
 
 @dataclass
@@ -286,6 +289,9 @@ def check_aws_calls(view: TimelineView, evidence: Evidence | None) -> tuple[str,
         failures = [error for error in errors if error]
         detail = _error_detail(view, failures[-1], f"{service}:{operation}")
         return FAIL, f"{function} {service}.{operation} failed {len(failures)} of {len(errors)} calls: {detail}"
+    misdirected = _misdirected_lookups(view, evidence)
+    if misdirected:
+        return FAIL, _first_with_count(misdirected)
     served = len(evidence.drs_requests) if evidence else None
     transient = Counter(error for errors in outcomes.values() for error in errors if error)
     counts = Counter(service for (_, service, _), errors in outcomes.items() for _ in errors)
@@ -294,6 +300,64 @@ def check_aws_calls(view: TimelineView, evidence: Evidence | None) -> tuple[str,
     if served is not None:
         notes.append(f"DRS emulator served {served} requests")
     return PASS, "; ".join([summary or "no DRS, EC2 or STS call", *notes])
+
+
+def _wave_resources(view: TimelineView) -> dict[str, tuple[str, int, Home]]:
+    """id -> (kind, wave number, the wave's account and region) for each wave's job and servers in this execution."""
+    resources: dict[str, tuple[str, int, Home]] = {}
+    for _, item in view.item_history():
+        for number, wave in enumerate(item.get("waves") or ()):
+            home = (wave.get("accountId"), wave.get("region"))
+            resources.update({str(server): ("source server", number, home) for server in wave.get("serverIds") or ()})
+            if wave.get("jobId"):
+                resources[str(wave["jobId"])] = ("job", number, home)
+    return resources
+
+
+def _id_lookups(view: TimelineView, evidence: Evidence | None) -> Iterator[tuple[str, Home, list[str]]]:
+    """(operation, where it asked, ids) of each successful DRS call that filters by ids (DRS omits unknown ones).
+
+    Live evidence gives the emulator's log (account and region); a plain timeline its calls (region only).
+    """
+    if evidence is not None and evidence.drs_homes:
+        asked = [(request.get("operation"), (request.get("account"), request.get("region")), request.get("params"))
+                 for request in evidence.drs_requests if not request.get("error")]
+    else:
+        asked = [(call.get("operation"), (None, call.get("region")), call.get("params"))
+                 for _, call in view.records("calls") if call.get("service") == "drs" and not call.get("error")]
+    for operation, where, params in asked:
+        if operation in ID_FILTERS:
+            ids = ((params or {}).get("filters") or {}).get(ID_FILTERS[str(operation)][0]) or []
+            yield str(operation), where, [str(resource_id) for resource_id in ids]
+
+
+def _misdirected_lookups(view: TimelineView, evidence: Evidence | None) -> list[str]:
+    """One line per lookup that asked one account or region for a wave's job or server that lives in another.
+
+    Where it lives: the DRS emulator's state with live evidence, else the wave's account and region in the item.
+    """
+    resources = _wave_resources(view)
+    homes = evidence.drs_homes if evidence is not None else {}
+    keeper = "which DRS has in" if homes else "which the item puts in"
+    lines = []
+    for operation, asked, ids in _id_lookups(view, evidence):
+        for resource_id in (resource_id for resource_id in ids if resource_id in resources):
+            kind, number, wave_home = resources[resource_id]
+            home = homes.get(resource_id, wave_home)
+            if any(_differs(here, there) for here, there in zip(asked, home)):
+                lines.append(f"{operation} asked {_place(asked, home)} for {kind} {resource_id} of wave {number}, "
+                             f"{keeper} {_place(home, asked)}")
+    return lines
+
+
+def _differs(here: str | None, there: str | None) -> bool:
+    """Both known and not the same."""
+    return None not in (here, there) and here != there
+
+
+def _place(where: Home, other: Home) -> str:
+    """The region, preceded by the account when the two places' accounts differ."""
+    return f"account {where[0]} {where[1]}" if _differs(where[0], other[0]) else str(where[1])
 
 
 def _error_detail(view: TimelineView, code: str, action: str) -> str:
@@ -402,7 +466,8 @@ CHECKS: tuple[tuple[str, str, CheckFunction], ...] = (
     ("finder-found", "the finder ran and found the execution", check_finder_found),
     ("poller-invoked", "the finder invoked the poller and it polled", check_poller_invoked),
     ("poller-wrote", "the poller wrote the waves back", check_poller_wrote),
-    ("aws-calls", "the DRS, EC2 and STS calls succeeded", check_aws_calls),
+    ("aws-calls", "the DRS, EC2 and STS calls succeeded, in the right account and region",
+     check_aws_calls),
     ("field-names", "items use the contract's field names", check_field_names),
     ("status-values", "statuses are the contract's upper-case values", check_status_values),
     ("servers-enriched", "servers carry names and their recovery instance's EC2 facts", check_servers_enriched),
@@ -430,10 +495,17 @@ def physical_id(world: Any, logical_id: str) -> str | None:
 
 
 def collect_evidence(world: Any, system: Any) -> Evidence:
-    """describe-table of the deployed execution-history table and the DRS emulator's request log."""
+    """describe-table of the execution-history table; the DRS emulator's request log and where it keeps what."""
     table_name = physical_id(world, system.tables["execution-history"])
     table = world.client("dynamodb").describe_table(TableName=table_name)["Table"] if table_name else None
-    return Evidence(table=table, drs_requests=list(world.drs.requests))
+    return Evidence(table=table, drs_requests=list(world.drs.requests), drs_homes=drs_homes(world.drs.backend))
+
+
+def drs_homes(backend: Any) -> dict[str, Home]:
+    """Job and source server id -> (account, region) of the emulator's state that holds it."""
+    with backend.lock:
+        owned = [*backend.servers, *backend.jobs]
+    return {resource_id: (context.account_id, context.region) for context, resource_id in owned}
 
 
 def doctor_side(system: Any, scenario: Any, backend: str = "moto", regression: Any = None) -> Diagnosis:
@@ -459,7 +531,7 @@ def _doctor_arguments(parser: argparse.ArgumentParser) -> None:
     from harness.cli import add_backend_argument
 
     parser.add_argument("--system", default="decomposed", help="system name or description file (default decomposed)")
-    parser.add_argument("--scenario", default="two-wave-drill", help="scenario name or file (default two-wave-drill)")
+    parser.add_argument("--scenario", help="scenario name or file (default the regression's, else two-wave-drill)")
     add_backend_argument(parser)
     parser.add_argument("--regression", metavar="NAME", help="switch on a catalogue entry (fixtures/regressions)")
     parser.add_argument("--timeline", type=Path, metavar="FILE",
@@ -470,7 +542,7 @@ def _doctor_arguments(parser: argparse.ArgumentParser) -> None:
 def doctor_command(args: argparse.Namespace) -> int:
     """`drs-parity doctor`: 0 healthy, 1 a link is broken, 2 usage or harness error (raised as CliError)."""
     from harness.cli import CliError, require_backend
-    from harness.regressions import RegressionError, load_regression
+    from harness.regressions import DEFAULT_SCENARIO, RegressionError, load_regression
 
     try:
         if args.timeline is not None:
@@ -479,7 +551,8 @@ def doctor_command(args: argparse.Namespace) -> int:
             regression = load_regression(args.regression) if args.regression else None
             if regression is not None and args.system != regression.base:
                 raise CliError(f"regression {regression.name} applies to {regression.base}, not {args.system}")
-            diagnosis = doctor_side(args.system, args.scenario, require_backend(args.backend), regression)
+            scenario = args.scenario or (regression.scenario if regression is not None else DEFAULT_SCENARIO)
+            diagnosis = doctor_side(args.system, scenario, require_backend(args.backend), regression)
     except RegressionError as error:
         raise CliError(str(error)) from None
     print(json.dumps(diagnosis.to_dict(), indent=2) if args.json else diagnosis.render())

@@ -192,6 +192,69 @@ def test_aws_calls_accepts_a_transient_error_that_later_succeeded():
     assert "DRS emulator served 2 requests" in result.evidence
 
 
+def two_regions(asked: str) -> dict[str, Any]:
+    """The healthy timeline with wave 1 in us-west-2 and its job looked up in `asked` (DRS answers no job there)."""
+    timeline = healthy()
+    for each in timeline["steps"][1:]:
+        each["tables"]["execution-history"][0]["waves"][1]["region"] = "us-west-2"
+    lookup = call("drs", "DescribeJobs", filters={"jobIDs": ["drsjob-1"]})
+    timeline["steps"][3]["calls"].append({**lookup, "region": asked})
+    return timeline
+
+
+def drs_request(region: str, account: str = "123456789012", error: str | None = None, **filters: Any
+                ) -> dict[str, Any]:
+    return {"account": account, "region": region, "operation": "DescribeJobs", "params": {"filters": filters},
+            "status": 400 if error else 200, "error": error}
+
+
+def test_aws_calls_without_evidence_catches_a_lookup_in_another_region_than_the_wave():
+    diagnosis = diagnose(two_regions(asked="us-east-1"))
+    assert diagnosis.first_broken.link == "aws-calls"
+    assert diagnosis.first_broken.evidence == \
+        "DescribeJobs asked us-east-1 for job drsjob-1 of wave 1, which the item puts in us-west-2"
+    assert check(two_regions(asked="us-west-2"), "aws-calls").status == PASS
+
+
+def test_aws_calls_with_evidence_names_where_drs_keeps_the_job():
+    homes = {"drsjob-1": ("123456789012", "us-west-2"), "s-1": ("123456789012", "us-west-2")}
+    asked = [drs_request("us-east-1", jobIDs=["drsjob-1"])] * 2
+    result = check(healthy(), "aws-calls", Evidence(drs_requests=asked, drs_homes=homes))
+    assert result.status == FAIL
+    assert result.evidence == "DescribeJobs asked us-east-1 for job drsjob-1 of wave 1, which DRS has in us-west-2 (×2)"
+
+
+def test_aws_calls_with_evidence_names_the_account_when_it_is_the_account_that_differs():
+    homes = {"drsjob-1": ("999999999999", "us-east-1")}
+    result = check(healthy(), "aws-calls", Evidence(drs_requests=[drs_request("us-east-1", jobIDs=["drsjob-1"])],
+                                                     drs_homes=homes))
+    assert result.evidence == ("DescribeJobs asked account 123456789012 us-east-1 for job drsjob-1 of wave 1, "
+                               "which DRS has in account 999999999999 us-east-1")
+
+
+@pytest.mark.parametrize("request_", [
+    drs_request("us-west-2", jobIDs=["drsjob-1"]),  # the right place
+    drs_request("us-east-1", jobIDs=["drsjob-other"]),  # not a job of this execution
+    drs_request("us-east-1", error="AccessDeniedException", jobIDs=["drsjob-1"]),  # a failure: the error check's
+])
+def test_aws_calls_with_evidence_ignores_right_lookups_foreign_ids_and_failed_requests(request_):
+    homes = {"drsjob-1": ("123456789012", "us-west-2"), "drsjob-other": ("123456789012", "us-west-2")}
+    assert check(healthy(), "aws-calls", Evidence(drs_requests=[request_], drs_homes=homes)).status == PASS
+
+
+def test_drs_homes_reads_where_the_emulator_keeps_servers_and_jobs():
+    import threading
+    from types import SimpleNamespace
+
+    from harness.drs.models import RequestContext
+
+    west, east = RequestContext("123456789012", "us-west-2"), RequestContext("123456789012", "us-east-1")
+    backend = SimpleNamespace(lock=threading.RLock(), servers={(west, "s-1"): object()},
+                              jobs={(east, "drsjob-1"): object()})
+    assert doctor.drs_homes(backend) == {"s-1": ("123456789012", "us-west-2"),
+                                         "drsjob-1": ("123456789012", "us-east-1")}
+
+
 def test_field_names_catch_a_renamed_field_and_suggest_the_contracts():
     timeline = healthy()
     final = timeline["steps"][3]["tables"]["execution-history"][0]
@@ -262,6 +325,20 @@ def test_the_cli_diagnoses_a_captured_timeline(tmp_path, capsys):
     path.write_text(json.dumps(broken))
     assert main(["doctor", "--timeline", str(path), "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["verdict"] == "status-values"
+
+
+def test_the_cli_runs_a_regression_on_its_own_scenario_unless_told(monkeypatch):
+    asked = []
+
+    def fake_doctor_side(system: str, scenario: str, backend: str, regression: Any) -> doctor.Diagnosis:
+        asked.append(scenario)
+        return diagnose(healthy())
+
+    monkeypatch.setattr(doctor, "doctor_side", fake_doctor_side)
+    assert main(["doctor", "--regression", "drs-wrong-region"]) == 0
+    assert main(["doctor", "--regression", "drs-wrong-region", "--scenario", "two-wave-drill"]) == 0
+    assert main(["doctor"]) == 0
+    assert asked == ["three-wave-two-regions", "two-wave-drill", "two-wave-drill"]
 
 
 @pytest.mark.parametrize("argv, message", [
