@@ -46,7 +46,7 @@ class NormaliseOptions:
 
     kinds: tuple[str, ...] = KINDS
     call_services: tuple[str, ...] = ("drs", "ec2", "sts")
-    call_fields: tuple[str, ...] = ("params", "error")
+    call_fields: tuple[str, ...] = ("region", "params", "error")  # a call to the wrong region is a divergence
     log_fields: tuple[str, ...] = ("level", "executionId")  # the message is the log group key
     table_keys: Mapping[str, str] = field(default_factory=lambda: dict(CONTRACT_TABLE_KEYS))
     list_keys: Mapping[str, str] = field(default_factory=lambda: dict(CONTRACT_LIST_KEYS))

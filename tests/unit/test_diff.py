@@ -53,8 +53,18 @@ def test_a_missing_outbound_call() -> None:
     right["steps"][2]["calls"] = [c for c in right["steps"][2]["calls"] if c["operation"] != "DescribeInstances"]
     [divergence] = diverge(timeline("monolithic"), right)
     assert (divergence.kind, divergence.path, divergence.step_index) == ("calls", "calls[ec2.DescribeInstances]", 2)
-    assert divergence.left == [{"params": {"InstanceIds": ["<instanceId:1>"]}, "error": None}]
+    assert divergence.left == [{"region": "us-east-1", "params": {"InstanceIds": ["<instanceId:1>"]}, "error": None}]
     assert divergence.right_absent and divergence.right is None
+
+
+def test_a_call_to_another_region_is_a_divergence() -> None:
+    right = timeline("decomposed")
+    describe_jobs = next(c for c in right["steps"][2]["calls"] if c["operation"] == "DescribeJobs")
+    describe_jobs["region"] = "us-west-2"
+    [divergence] = diverge(timeline("monolithic"), right)
+    assert (divergence.kind, divergence.step_index) == ("calls", 2)
+    assert divergence.path.startswith("calls[drs.DescribeJobs]")
+    assert "us-east-1" in str(divergence.left) and "us-west-2" in str(divergence.right)
 
 
 def test_a_changed_call_parameter_has_a_precise_path() -> None:

@@ -142,7 +142,8 @@ def test_waves_keyed_by_wave_number_and_servers_by_source_server_id() -> None:
 def test_only_drs_ec2_sts_calls_and_their_params_are_compared_by_default() -> None:
     step = normalised()["steps"][2]
     assert set(step["calls"]) == {"drs.DescribeJobs", "ec2.DescribeInstances"}
-    assert step["calls"]["ec2.DescribeInstances"] == [{"params": {"InstanceIds": ["<instanceId:1>"]}, "error": None}]
+    assert step["calls"]["ec2.DescribeInstances"] == [{"region": "us-east-1", "params": {"InstanceIds": ["<instanceId:1>"]},
+                                                   "error": None}]
     assert step["functions"]["calls"]["drs.DescribeJobs"] == [{"function": "poller"}]  # kept for display
 
 
