@@ -18,9 +18,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.moto_server]
 def test_reference_pair_is_in_parity_on_moto_server(scenario: str, moto_server: Any,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(MOTO_PORT_ENV, str(moto_server.port))  # worlds the driver creates find the session's server
-    result = run_parity(load_system("monolithic"), load_system("decomposed"), load_scenarios([scenario]),
-                        "moto-server", calibrate=False)
+    loaded = load_scenarios([scenario])
+    result = run_parity(load_system("monolithic"), load_system("decomposed"), loaded, "moto-server", calibrate=False)
     outcome = result.scenarios[0]
     assert outcome.error is None
     assert [(d.path, d.left, d.right) for d in outcome.active] == []
     assert result.exit_code == 0 and outcome.left_final == outcome.right_final
+    # in parity, and right: the current execution ends as the scenario expects (final statuses are listed in order)
+    assert outcome.left_final.split(",")[-1] == loaded[0].expect.status
