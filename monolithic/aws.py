@@ -180,7 +180,7 @@ class Ec2Gateway:
         instances: list[dict[str, Any]] = []
         for chunk in chunks(sorted(instance_ids), EC2_INSTANCE_CHUNK):
             params: dict[str, Any] = {"InstanceIds": chunk}
-            while True:  # AWS answers InstanceIds in one page; emulators may page (moto: 100 reservations)
+            while True:  # a long InstanceIds list may come back in pages: follow NextToken
                 with translated_errors():
                     answer = ec2.describe_instances(**params)
                 for reservation in answer.get("Reservations", []):

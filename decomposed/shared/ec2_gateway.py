@@ -26,7 +26,7 @@ class Ec2Gateway:
 
 
 def _all_reservations(ec2: Any, instance_ids: list[str]) -> list[dict[str, Any]]:
-    # AWS answers an InstanceIds request in one page; some emulators page anyway, so follow NextToken if given.
+    # A long InstanceIds list may come back in pages: follow NextToken if given.
     params: dict[str, Any] = {"InstanceIds": instance_ids}
     reservations: list[dict[str, Any]] = []
     while True:
