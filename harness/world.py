@@ -517,8 +517,11 @@ class World:
     """One emulated AWS for one side: backend state, virtual clock, DRS emulator and function host, all isolated."""
 
     def __init__(self, backend: str = "moto", clock: VirtualClock | None = None, region: str = "us-east-1",
-                 account_id: str = "123456789012", drs_transport: str = "inprocess",
+                 account_id: str = "123456789012", drs_transport: str | None = None,
                  moto_server_port: int | None = None, enforce_iam: bool = True) -> None:
+        # DRS is reached the way the backend's other services are: in-process with moto, over loopback HTTP
+        # (AWS_ENDPOINT_URL_DRS) when the rest of AWS is an endpoint too.
+        drs_transport = drs_transport or ("inprocess" if backend == "moto" else "http")
         if drs_transport not in ("inprocess", "http"):
             raise ValueError(f"unknown drs_transport {drs_transport!r}: valid are inprocess, http")
         self.backend_name = backend
