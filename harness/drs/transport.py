@@ -97,6 +97,7 @@ class DrsServer:
 def _request_handler_for(handle: Handle) -> type[BaseHTTPRequestHandler]:
     class DrsRequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
+        disable_nagle_algorithm = True  # headers and body are two writes: without this each answer waits ~40 ms
 
         def _serve(self) -> None:
             url = urlsplit(self.path)
