@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator
 
 import yaml
 
-from harness.scenario import Field, fixtures_dir, read_yaml
+from harness.scenario import Field, fixtures_dir, list_fixture_names, read_yaml, resolve_fixture
 from harness.system import System, load_system
 
 ENTRY_KEYS = ("name", "title", "description", "realWorld", "link", "divergence", "scenario", "base", "template",
@@ -82,19 +82,11 @@ def regressions_dir() -> Path:
 
 
 def list_regressions() -> list[str]:
-    folder = regressions_dir()
-    return sorted(path.stem for path in folder.glob("*.yaml")) if folder.is_dir() else []
+    return list_fixture_names(regressions_dir())
 
 
 def resolve_regression_path(name_or_path: str | Path) -> Path:
-    candidate = Path(name_or_path)
-    if candidate.suffix in (".yaml", ".yml") or candidate.parent != Path("."):
-        return candidate
-    named = regressions_dir() / f"{candidate}.yaml"
-    if not named.is_file():
-        available = ", ".join(list_regressions()) or "none"
-        raise RegressionError(f"unknown regression {str(name_or_path)!r} (available: {available})")
-    return named
+    return resolve_fixture(name_or_path, regressions_dir(), "regression", RegressionError)
 
 
 def load_regression(name_or_path: str | Path) -> Regression:
