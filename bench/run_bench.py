@@ -118,11 +118,7 @@ def child_drill(side: str, backend: str, runs: int) -> None:
 
 
 def parity_matrix(scenarios: list[str], backends: list[str]) -> None:
-    import harness.parity as parity
-
-    if not hasattr(parity, "run_parity"):
-        print("\n(harness.parity.run_parity does not exist: no parity figures)")
-        return
+    from harness.parity import run_parity
     from harness.scenario import load_scenarios
     from harness.system import load_system
 
@@ -130,7 +126,7 @@ def parity_matrix(scenarios: list[str], backends: list[str]) -> None:
     for backend in backends:
         for calibrate in (False, True):
             title(f"parity matrix on {backend}, calibrate={calibrate}")
-            result = parity.run_parity(left, right, load_scenarios(scenarios), backend, calibrate=calibrate)
+            result = run_parity(left, right, load_scenarios(scenarios), backend, calibrate=calibrate)
             for outcome in result.scenarios:
                 timings = "  ".join(f"{label} {value:.2f}" for label, value in outcome.timings.items())
                 print(f"  {outcome.scenario:<24} {timings}")

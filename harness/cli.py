@@ -50,7 +50,7 @@ def subcommand(name: str, help: str, arguments: Callable[[argparse.ArgumentParse
                ) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
     """Register `run(args) -> exit code` as `drs-parity NAME`; `arguments(parser)` declares its options.
 
-    Later subcommands (run, doctor, ...) register the same way from their own module, imported at the end of this one.
+    Subcommands living in other modules (run, doctor) register the same way, from the end of this one.
     """
 
     def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -253,11 +253,12 @@ def _step_summary(step: Any, start: int) -> str:
 
 
 def _write_text(path: Path, text: str) -> None:
+    """Write `text` to `path`, creating its folder like `run --out` does; a failure is the user's one-line error."""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as error:
         raise CliError(f"cannot write {path}: {error.strerror}") from None
-
 
 
 # -- run (harness/parity.py) ------------------------------------------------------------------------------------------
@@ -268,7 +269,7 @@ subcommand("run", RUN_HELP, add_run_arguments)(run_command)
 
 # -- later subcommands ----------------------------------------------------------------------------------------------
 # Each of these modules registers its subcommand(s) on import with `subcommand(...)` (imported last, so `subcommand`
-# exists when they import it back). Add `run` here the same way.
+# exists when they import it back). Add a new subcommand's module here the same way.
 EXTENSION_MODULES = ("harness.doctor",)
 for _module in EXTENSION_MODULES:
     importlib.import_module(_module)

@@ -80,10 +80,6 @@ class VirtualClock:
         heapq.heappush(self._timers, timer)
         return TimerHandle(timer)
 
-    def next_timer_at(self) -> float | None:
-        self._drop_cancelled()
-        return self._timers[0].when if self._timers else None
-
     # -- moving ----------------------------------------------------------------------------------------------------
     def advance(self, seconds: float) -> None:
         if seconds < 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
 import re
@@ -510,8 +511,6 @@ def drs_homes(backend: Any) -> dict[str, Home]:
 
 def doctor_side(system: Any, scenario: Any, backend: str = "moto", regression: Any = None) -> Diagnosis:
     """Run `scenario` on one side (IAM enforced; a catalogue regression switched on if named) and diagnose it."""
-    import contextlib
-
     from harness.driver import run_side
     from harness.regressions import prepared_world, regressed_system
     from harness.scenario import Scenario, load_scenarios
@@ -543,13 +542,14 @@ def doctor_command(args: argparse.Namespace) -> int:
     """`drs-parity doctor`: 0 healthy, 1 a link is broken, 2 usage or harness error (raised as CliError)."""
     from harness.cli import CliError, require_backend
     from harness.regressions import DEFAULT_SCENARIO, RegressionError, load_regression
+    from harness.system import load_system
 
     try:
         if args.timeline is not None:
-            diagnosis = diagnose(_read_timeline(args.timeline, CliError))
+            diagnosis = _diagnose_file(args.timeline, CliError)
         else:
             regression = load_regression(args.regression) if args.regression else None
-            if regression is not None and args.system != regression.base:
+            if regression is not None and load_system(args.system).name != regression.base:
                 raise CliError(f"regression {regression.name} applies to {regression.base}, not {args.system}")
             scenario = args.scenario or (regression.scenario if regression is not None else DEFAULT_SCENARIO)
             diagnosis = doctor_side(args.system, scenario, require_backend(args.backend), regression)
@@ -559,6 +559,16 @@ def doctor_command(args: argparse.Namespace) -> int:
     return diagnosis.exit_code
 
 
+def _diagnose_file(path: Path, error: type[Exception]) -> Diagnosis:
+    """The diagnosis of a timeline file; a file that is not a well-formed timeline is one line of `error`."""
+    timeline = _read_timeline(path, error)
+    try:
+        return diagnose(timeline)
+    except (AttributeError, KeyError, TypeError, ValueError) as problem:  # a record of the wrong shape
+        raise error(f"{path} is not a well-formed timeline (drs-parity side --json): "
+                    f"{type(problem).__name__}: {problem}") from None
+
+
 def _read_timeline(path: Path, error: type[Exception]) -> dict[str, Any]:
     try:
         timeline = json.loads(path.read_text(encoding="utf-8"))
@@ -566,7 +576,7 @@ def _read_timeline(path: Path, error: type[Exception]) -> dict[str, Any]:
         raise error(f"cannot read {path}: {problem.strerror}") from None
     except ValueError as problem:
         raise error(f"{path} is not JSON: {problem}") from None
-    if not isinstance(timeline, dict) or "steps" not in timeline:
+    if not isinstance(timeline, dict) or not isinstance(timeline.get("steps"), list):
         raise error(f"{path} is not a side's timeline (drs-parity side --json); a parity report holds no timelines")
     return timeline
 

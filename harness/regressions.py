@@ -55,7 +55,7 @@ class Regression:
     description: str
     real_world: str
     link: str  # the doctor's expected verdict
-    divergence: tuple[str, ...]  # path fragments the parity report must name
+    divergence: tuple[str, ...]  # exact divergent paths the parity report must name
     path: Path
     scenario: str = DEFAULT_SCENARIO
     base: str = DEFAULT_BASE

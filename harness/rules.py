@@ -82,7 +82,13 @@ class RuleSet:
 
 
 def parse_document(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
+    """The parsed YAML or TOML (by suffix) of a rules file; unreadable or malformed is a one-line RulesError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise RulesError(f"{path}: cannot read: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise RulesError(f"{path}: not UTF-8 text (byte {error.start})") from None
     try:
         return tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as error:

@@ -186,6 +186,8 @@ def read_yaml(path: Path, error: type[Exception]) -> Any:
         raise error(f"{path}: no such file") from None
     except OSError as exc:
         raise error(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte {exc.start})") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

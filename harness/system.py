@@ -119,7 +119,7 @@ def parse_system(document: Any, path: Path) -> System:
 def _template_path(node: Field, description: Path) -> Path:
     template = (description.parent / node.string()).resolve()
     if not template.is_file():
-        node.fail(f"template {template} does not exist")
+        node.fail(f"template {template} {'is not a file' if template.exists() else 'does not exist'}")
     return template
 
 
@@ -144,10 +144,15 @@ def _template_resources(node: Field, template: Path) -> dict[str, str]:
         document = yaml.load(template.read_text(encoding="utf-8"), Loader=_CloudFormationLoader)  # noqa: S506
     except yaml.YAMLError as exc:
         node.fail(f"template {template} is not valid YAML: {getattr(exc, 'problem', exc)}")
+    except OSError as exc:
+        node.fail(f"template {template} cannot be read: {exc.strerror}")
+    except UnicodeDecodeError:
+        node.fail(f"template {template} is not UTF-8 text")
     resources = document.get("Resources") if isinstance(document, dict) else None
     if not isinstance(resources, dict):
         node.fail(f"template {template} has no Resources section")
-    return {logical_id: str((body or {}).get("Type", "")) for logical_id, body in resources.items()}
+    return {logical_id: str(body.get("Type", "")) if isinstance(body, dict) else ""
+            for logical_id, body in resources.items()}
 
 
 def _require_resource(node: Field, logical_id: str, resources: dict[str, str], kind: str) -> None:

@@ -144,15 +144,20 @@ def load_scenario_sections(scenario_path: str) -> dict[str, Any]:
     """The `drs`, `sourceServers` and `faults` sections of a scenario YAML file; ValueError names what is wrong."""
     path = Path(scenario_path)
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ValueError(f"{scenario_path}: cannot read scenario ({error.strerror or error})") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{scenario_path}: cannot read scenario (not UTF-8 text)") from None
     except yaml.YAMLError as error:
         raise ValueError(f"{scenario_path}: not valid YAML ({str(error).splitlines()[0]})") from None
     if not isinstance(document, dict):
         raise ValueError(f"{scenario_path}: a scenario must be a YAML mapping")
-    return {"drs_config": document.get("drs") or {}, "source_servers": document.get("sourceServers") or [],
-            "faults": document.get("faults") or []}
+    # a server without a region replicates in the scenario's region, as in a harness run (fixtures/README.md)
+    region = document.get("region")
+    servers = [{"region": region, **server} if region and isinstance(server, dict) else server
+               for server in document.get("sourceServers") or []]
+    return {"drs_config": document.get("drs") or {}, "source_servers": servers, "faults": document.get("faults") or []}
 
 
 def serve_forever(scenario_path: str, port: int) -> None:

@@ -13,13 +13,12 @@ import pytest
 from harness.driver import check_expectations, run_side
 from harness.scenario import load_scenarios
 from harness.system import load_system
+from harness.world import World
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((REPO / "fixtures" / "scenarios").glob("*.yaml"))
 GENERATED_KEYS = {"executionId", "planId", "protectionGroupId", "groupId", "jobId", "instanceId", "privateIp"}
 EC2_DNS = re.compile(r"^ip-[0-9-]+\.(ec2|[a-z0-9-]+\.compute)\.internal$")
-
-pytestmark = pytest.mark.skipif(not (REPO / "monolithic" / "template.yaml").is_file(), reason="no monolith yet")
 
 
 def normalise(value: Any, refs: dict[str, str]) -> Any:
@@ -51,8 +50,11 @@ def test_both_sides_end_alike(path):
     scenario = load_scenarios([path])[0]
     bodies = {}
     for side in ("monolithic", "decomposed"):
-        timeline = run_side(load_system(side), scenario, "moto")
+        with World("moto", region=scenario.region) as world:
+            timeline = run_side(load_system(side), scenario, world=world)
+            denials = list(world.iam_guard.denials)
         assert check_expectations(scenario, timeline) == [], side
+        assert denials == [], side  # each function's role allows every call it makes (docs/iam-enforcement.md)
         bodies[side] = normalise(final_details(timeline), {})
     assert bodies["decomposed"]["status"] == bodies["monolithic"]["status"]
     assert bodies["decomposed"] == bodies["monolithic"]

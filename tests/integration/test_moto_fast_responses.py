@@ -100,7 +100,6 @@ def update_operations(dynamodb: Any, key: dict[str, Any]) -> None:
 
 def failing_operations(dynamodb: Any) -> list[dict[str, Any]]:
     """Errors, including those carrying items (the condition failure with the old item); their error responses."""
-    key = {"pk": {"S": "exec-1"}, "sk": {"S": "plan-1"}}
     attempts: list[Callable[[], Any]] = [
         lambda: dynamodb.put_item(TableName="t", Item=item(1), ConditionExpression="attribute_not_exists(pk)"),
         lambda: dynamodb.put_item(TableName="t", Item=item(1), ConditionExpression="attribute_not_exists(pk)",

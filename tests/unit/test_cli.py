@@ -94,3 +94,33 @@ def test_subcommand_registry_accepts_new_commands(capsys: pytest.CaptureFixture[
 
     code, out, _ = run(capsys, "echo", "--times", "2")
     assert (code, out.strip()) == (7, "hi hi")
+
+
+def test_files_that_are_not_utf8_text_are_exit_2_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe\x00 not text")
+    for argv in (("side", "--system", "monolithic", "--scenario", str(binary)),
+                 ("side", "--system", str(binary), "--scenario", "two-wave-drill"),
+                 ("run", "--rules", str(binary)),
+                 ("doctor", "--regression", str(binary))):
+        code, _, err = run(capsys, *argv)
+        assert code == 2, argv
+        assert_one_line_error(err, "binary.yaml: not UTF-8 text")
+
+
+def test_a_malformed_timeline_is_exit_2_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    timeline = tmp_path / "timeline.json"
+    timeline.write_text('{"steps": [{"logs": [5]}]}')
+    code, _, err = run(capsys, "doctor", "--timeline", str(timeline))
+    assert code == 2
+    assert_one_line_error(err, "timeline.json is not a well-formed timeline")
+
+
+def test_a_regression_on_another_system_given_by_path_is_exit_2_one_line(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.system import resolve_system_path
+
+    code, _, err = run(capsys, "doctor", "--system", str(resolve_system_path("monolithic")),
+                       "--regression", "poller-name-wrong")
+    assert code == 2
+    assert_one_line_error(err, "regression poller-name-wrong applies to decomposed, not ")

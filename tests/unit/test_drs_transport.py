@@ -25,6 +25,16 @@ def test_scenario_sections_are_read_from_yaml(tmp_path: Path) -> None:
     assert sections["source_servers"][0]["hostname"] == "h" and sections["faults"] == []
 
 
+def test_servers_without_a_region_replicate_in_the_scenario_region(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nregion: us-west-2\nsourceServers:\n"
+                    "  - {sourceServerId: s-000000000000000a1, hostname: h, launch: {status: LAUNCHED, seconds: 1}}\n"
+                    "  - {sourceServerId: s-000000000000000a2, hostname: i, region: eu-west-1,\n"
+                    "     launch: {status: LAUNCHED, seconds: 1}}\nsteps: []\n")
+    servers = load_scenario_sections(str(path))["source_servers"]
+    assert [server["region"] for server in servers] == ["us-west-2", "eu-west-1"]
+
+
 @pytest.mark.parametrize("content, message", [
     (None, "cannot read scenario"),
     ("drs: [unclosed", "not valid YAML"),
