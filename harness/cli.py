@@ -78,6 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except USER_ERRORS as error:
         return fail(str(error))
+    except KeyboardInterrupt:
+        return fail("interrupted")
+    except BrokenPipeError:  # `drs-parity doctor | head`: the reader left; nothing more to say
+        sys.stderr.close()
+        return EXIT_ERROR
 
 
 def fail(message: str) -> int:

@@ -215,6 +215,7 @@ def run_command(args: argparse.Namespace) -> int:
     if not scenarios:
         raise CliError("no scenarios to run (is DRS_PARITY_FIXTURES pointing at a fixtures folder?)")
     backend = require_backend(args.backend)
+    _require_writable_folder(args.out, CliError)  # say so before a long run, not after it
     with regressed_system(regression) if regression is not None else contextlib.nullcontext() as variant:
         runner = side_runner(variant) if variant is not None else None
         right = variant.system if variant is not None else right
@@ -226,6 +227,15 @@ def run_command(args: argparse.Namespace) -> int:
         raise CliError(f"cannot write the report: {error.filename}: {error.strerror}") from None
     print_result(result, args.format)
     return result.exit_code
+
+
+def _require_writable_folder(folder: Path, error: type[Exception]) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as problem:
+        raise error(f"cannot write the report to {folder}: {problem.strerror}") from None
+    if not folder.is_dir():
+        raise error(f"cannot write the report to {folder}: it is not a folder")
 
 
 def print_result(result: ParityResult, output_format: str) -> None:

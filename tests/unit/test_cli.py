@@ -124,3 +124,13 @@ def test_a_regression_on_another_system_given_by_path_is_exit_2_one_line(
                        "--regression", "poller-name-wrong")
     assert code == 2
     assert_one_line_error(err, "regression poller-name-wrong applies to decomposed, not ")
+
+
+def test_an_unwritable_report_folder_is_refused_before_the_run(capsys: pytest.CaptureFixture[str],
+                                                                tmp_path: Path) -> None:
+    occupied = tmp_path / "report"
+    occupied.write_text("a file, not a folder")
+    assert cli.main(["run", "--scenario", "two-wave-drill", "--out", str(occupied)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("drs-parity: error: cannot write the report to") and "\n" not in err
+    assert not (tmp_path / "report.md").exists()
