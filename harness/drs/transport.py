@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +19,6 @@ from .responses import WireResponse
 
 Handle = Callable[[str, str, str, dict[str, str], bytes], WireResponse]
 # moto answers "404 Not yet implemented" for amazonaws.com URLs it has no backend for; DRS must get past it.
-MOTO_DRS_PASSTHROUGH = r"https?://drs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/.*"
 
 
 # -- in-process --------------------------------------------------------------------------------------------------------
@@ -56,26 +54,8 @@ def install_inprocess(handle: Handle) -> Callable[[], None]:
                                        _body_bytes(request.body))
         return AWSResponse(request.url, status, headers, _RawBody(body))
 
-    unregister_hook = botohooks.register("before-send", before_send, service="drs")
-    forget_passthrough = _let_drs_past_moto()
-
-    def unregister() -> None:
-        unregister_hook()
-        forget_passthrough()
-
-    return unregister
-
-
-def _let_drs_past_moto() -> Callable[[], None]:
-    """If moto is loaded, make its stubber ignore DRS URLs so our before-send answer is the one botocore uses."""
-    config_module = sys.modules.get("moto.core.config")
-    if config_module is None:
-        return lambda: None
-    urls: list[str] = config_module.default_user_config["core"]["passthrough"]["urls"]
-    if MOTO_DRS_PASSTHROUGH in urls:
-        return lambda: None
-    urls.append(MOTO_DRS_PASSTHROUGH)
-    return lambda: urls.remove(MOTO_DRS_PASSTHROUGH) if MOTO_DRS_PASSTHROUGH in urls else None
+    # botohooks puts its dispatchers ahead of moto's stubber, so this answer wins even under mock_aws
+    return botohooks.register("before-send", before_send, service="drs")
 
 
 # -- loopback HTTP -----------------------------------------------------------------------------------------------------
