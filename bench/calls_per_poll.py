@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from boto3.dynamodb.types import TypeSerializer  # noqa: E402
 
-from harness.drs.models import RequestContext  # noqa: E402
-from harness.system import System, load_system  # noqa: E402
-from harness.world import World  # noqa: E402
+from drs_parity.world.drs.models import RequestContext  # noqa: E402
+from drs_parity.fixtures.system import System, load_system  # noqa: E402
+from drs_parity.world.world import World  # noqa: E402
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"

@@ -59,7 +59,7 @@ def timed(action: Callable[[], Any]) -> Sample:
 
 def measure(side: str, scenario: str, backend: str, runs: int) -> Figures:
     """The first run of one scenario on one side and backend, then `runs` more."""
-    from harness.driver import run_side
+    from drs_parity.run.driver import run_side
 
     def run() -> None:
         run_side(side, scenario, backend)
@@ -111,16 +111,16 @@ def drill_in_fresh_interpreters(sides: list[str], backends: list[str], runs: int
 
 def child_drill(side: str, backend: str, runs: int) -> None:
     """In a fresh interpreter: import the driver and the world, then run the drill; figures to stdout as JSON."""
-    imported = timed(lambda: (__import__("harness.driver"), __import__("harness.world")))
+    imported = timed(lambda: (__import__("drs_parity.run.driver"), __import__("drs_parity.world.world")))
     figures = measure(side, DRILL, backend, runs)
     print(json.dumps({"import": imported.wall, "first": asdict(figures.first),
                       "steady": [asdict(sample) for sample in figures.steady]}))
 
 
 def parity_matrix(scenarios: list[str], backends: list[str]) -> None:
-    from harness.parity import run_parity
-    from harness.scenario import load_scenarios
-    from harness.system import load_system
+    from drs_parity.gate.parity import run_parity
+    from drs_parity.fixtures.scenario import load_scenarios
+    from drs_parity.fixtures.system import load_system
 
     left, right = load_system(SIDES[0]), load_system(SIDES[1])
     for backend in backends:
@@ -165,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         child_drill(*args.child_drill, runs=args.runs)
         return 0
     # moto's server on a free port: 4566 may belong to a LocalStack or another run on this machine
-    from harness.scenario import list_scenarios
-    from harness.world import MOTO_PORT_ENV, free_port
+    from drs_parity.fixtures.scenario import list_scenarios
+    from drs_parity.world.world import MOTO_PORT_ENV, free_port
 
     os.environ.setdefault(MOTO_PORT_ENV, str(free_port()))
 

@@ -49,7 +49,7 @@ def enabled(config: pytest.Config) -> bool:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     if not enabled(config):  # loaded for every pytest run of the project: do nothing unless asked
         return
-    from harness.scenario import list_scenarios
+    from drs_parity.fixtures.scenario import list_scenarios
 
     for name in setting(config, "drs_parity_scenarios") or list_scenarios():
         # No `::` in the name: xdist's --dist loadfile then spreads scenarios over workers too.
@@ -69,11 +69,11 @@ class ParityItem(pytest.Item):
         self.scenario = scenario
 
     def runtest(self) -> None:
-        from harness.parity import DEFAULT_LEFT, DEFAULT_RIGHT, run_parity
-        from harness.report import divergence_text
-        from harness.rules import load_rules
-        from harness.scenario import load_scenarios
-        from harness.system import load_system
+        from drs_parity.gate.parity import DEFAULT_LEFT, DEFAULT_RIGHT, run_parity
+        from drs_parity.report.report import divergence_text
+        from drs_parity.compare.rules import load_rules
+        from drs_parity.fixtures.scenario import load_scenarios
+        from drs_parity.fixtures.system import load_system
 
         config = self.config
         try:

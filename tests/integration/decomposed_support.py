@@ -9,8 +9,8 @@ from typing import Any, Iterator
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from harness.iam import enforce_iam
-from harness.world import World
+from drs_parity.world.iam import enforce_iam
+from drs_parity.world.world import World
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "decomposed" / "template.yaml"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from harness.system import load_system
+from drs_parity.fixtures.system import load_system
 
 REPO = Path(__file__).resolve().parents[2]
 DECOMPOSED_SYSTEM = REPO / "fixtures" / "systems" / "decomposed.yaml"

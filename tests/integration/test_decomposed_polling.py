@@ -1,6 +1,6 @@
 """The decomposed polling chain on the World: cadence, concurrent polls, and AWS calls per poll."""
 
-from harness import botohooks
+from drs_parity.world import botohooks
 from tests.integration.decomposed_support import (
     calls_of_one_poll,
     count_calls,

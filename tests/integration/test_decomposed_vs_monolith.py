@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from harness.driver import check_expectations, run_side
-from harness.scenario import load_scenarios
-from harness.system import load_system
-from harness.world import World
+from drs_parity.run.driver import check_expectations, run_side
+from drs_parity.fixtures.scenario import load_scenarios
+from drs_parity.fixtures.system import load_system
+from drs_parity.world.world import World
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((REPO / "fixtures" / "scenarios").glob("*.yaml"))

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from harness.driver import RunError, check_expectations, run_side
-from harness.scenario import load_scenarios
-from harness.system import load_system
+from drs_parity.run.driver import RunError, check_expectations, run_side
+from drs_parity.fixtures.scenario import load_scenarios
+from drs_parity.fixtures.system import load_system
 
 pytestmark = pytest.mark.slow  # easy to find: pytest -m slow tests/integration/test_driver.py
 

@@ -9,8 +9,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from harness.clock import VirtualClock
-from harness.drs import DrsEmulator, FakeLauncher
+from drs_parity.world.clock import VirtualClock
+from drs_parity.world.drs import DrsEmulator, FakeLauncher
 
 WEB = "s-0000000000000000a"
 DB = "s-0000000000000000b"

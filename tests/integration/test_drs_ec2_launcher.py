@@ -9,8 +9,8 @@ import pytest
 from botocore.config import Config
 from moto import mock_aws
 
-from harness.clock import VirtualClock
-from harness.drs import DrsEmulator, Ec2Launcher, RequestContext
+from drs_parity.world.clock import VirtualClock
+from drs_parity.world.drs import DrsEmulator, Ec2Launcher, RequestContext
 
 SERVER = {"sourceServerId": "s-1234567890abcdef0", "hostname": "web-01.corp.example", "name": "web-01",
           "instanceType": "t3.large", "launch": {"status": "LAUNCHED", "seconds": 60}}

@@ -22,7 +22,7 @@ steps: []
 def test_standalone_server_answers_boto3_and_stops_on_interrupt(tmp_path: Path) -> None:
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text(SCENARIO)
-    code = f"from harness.drs import serve_forever; serve_forever({str(scenario)!r}, 0)"
+    code = f"from drs_parity.world.drs import serve_forever; serve_forever({str(scenario)!r}, 0)"
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                                cwd=Path(__file__).resolve().parents[2])
     try:

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from harness.world import World
+from drs_parity.world.world import World
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "monolithic" / "template.yaml"
 FUNCTION = "drs-orchestration-api-handler-test"

@@ -9,8 +9,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from harness.system import load_system
-from harness.world import World
+from drs_parity.fixtures.system import load_system
+from drs_parity.world.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("calls_per_poll", ROOT / "bench" / "calls_per_poll.py")

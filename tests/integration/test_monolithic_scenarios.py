@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from harness.driver import check_expectations, run_side
-from harness.scenario import list_scenarios, load_scenarios
-from harness.system import load_system
-from harness.world import World
+from drs_parity.run.driver import check_expectations, run_side
+from drs_parity.fixtures.scenario import list_scenarios, load_scenarios
+from drs_parity.fixtures.system import load_system
+from drs_parity.world.world import World
 
 SCENARIOS = list_scenarios()
 

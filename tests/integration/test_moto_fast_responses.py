@@ -9,9 +9,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.core.serialize import SERVICE_SPECIFIC_SERIALIZERS, JSONSerializer
 
-from harness.driver import check_expectations, run_side
-from harness.scenario import load_scenarios
-from harness.world import World, wire_attribute_value, wire_shaped_dynamodb_serializer
+from drs_parity.run.driver import check_expectations, run_side
+from drs_parity.fixtures.scenario import load_scenarios
+from drs_parity.world.world import World, wire_attribute_value, wire_shaped_dynamodb_serializer
 
 Serialised = tuple[str, dict[str, Any], dict[str, Any]]  # operation, fast answer, moto's answer
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
-from harness.parity import run_parity
-from harness.regressions import regressed_system, side_runner
-from harness.report import ParityResult, to_junit, to_markdown
-from harness.rules import apply_rules, load_rules
-from harness.scenario import load_scenarios
-from harness.system import load_system
+from drs_parity.cli.main import main
+from drs_parity.gate.parity import run_parity
+from drs_parity.fixtures.regressions import regressed_system, side_runner
+from drs_parity.report.report import ParityResult, to_junit, to_markdown
+from drs_parity.compare.rules import apply_rules, load_rules
+from drs_parity.fixtures.scenario import load_scenarios
+from drs_parity.fixtures.system import load_system
 
 pytestmark = pytest.mark.slow
 REGRESSION = "poller-name-wrong"

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from harness.clock import DEFAULT_START
-from harness.driver import run_side
-from harness.normalise import normalise_timeline
-from harness.parity import run_parity
-from harness.report import ParityResult
-from harness.scenario import list_scenarios, load_scenarios
-from harness.system import load_system
+from drs_parity.world.clock import DEFAULT_START
+from drs_parity.run.driver import run_side
+from drs_parity.compare.normalise import normalise_timeline
+from drs_parity.gate.parity import run_parity
+from drs_parity.report.report import ParityResult
+from drs_parity.fixtures.scenario import list_scenarios, load_scenarios
+from drs_parity.fixtures.system import load_system
 
 pytestmark = pytest.mark.slow
 SIDES = ("monolithic", "decomposed")

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from harness.parity import run_parity
-from harness.scenario import list_scenarios, load_scenarios
-from harness.system import load_system
-from harness.world import MOTO_PORT_ENV
+from drs_parity.gate.parity import run_parity
+from drs_parity.fixtures.scenario import list_scenarios, load_scenarios
+from drs_parity.fixtures.system import load_system
+from drs_parity.world.world import MOTO_PORT_ENV
 
 pytestmark = [pytest.mark.slow, pytest.mark.moto_server]
 

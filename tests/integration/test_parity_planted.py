@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from harness.cli import main
-from harness.diff import Divergence
-from harness.parity import run_parity
-from harness.rules import load_rules
-from harness.scenario import load_scenarios
-from harness.system import load_system
+from drs_parity.cli.main import main
+from drs_parity.compare.diff import Divergence
+from drs_parity.gate.parity import run_parity
+from drs_parity.compare.rules import load_rules
+from drs_parity.fixtures.scenario import load_scenarios
+from drs_parity.fixtures.system import load_system
 from parity_planting import patched_copy, system_with_environment
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 # Installed (tox: editable) the plugin loads itself from its entry point; from a bare checkout, load it by name.
 INSTALLED = any(ep.name == "drs_parity" for ep in entry_points(group="pytest11"))
-PLUGIN_ARGS = [] if INSTALLED else ["-p", "harness.pytest_plugin"]
+PLUGIN_ARGS = [] if INSTALLED else ["-p", "drs_parity.pytest_plugin"]
 TRIVIAL_TEST = "def test_ordinary():\n    assert True\n"
 
 
@@ -34,7 +34,7 @@ def test_the_option_collects_one_item_per_scenario(pytester: pytest.Pytester) ->
 
 
 def test_ini_enables_it_with_every_fixture_scenario(pytester: pytest.Pytester) -> None:
-    from harness.scenario import list_scenarios
+    from drs_parity.fixtures.scenario import list_scenarios
 
     pytester.makeini("[pytest]\ndrs_parity = true\n")
     result = pytester.runpytest(*PLUGIN_ARGS, "--collect-only", "-q")

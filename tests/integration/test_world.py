@@ -7,8 +7,8 @@ from typing import Callable, Iterator
 import boto3
 import pytest
 
-from harness.function_host import DeployedFunction
-from harness.world import BACKENDS, DeployError, MotoServer, World, backend_available
+from drs_parity.world.host import DeployedFunction
+from drs_parity.world.world import BACKENDS, DeployError, MotoServer, World, backend_available
 
 SMALL = Path(__file__).parent.parent / "templates" / "small.yaml"
 WorldFactory = Callable[..., World]
@@ -208,7 +208,7 @@ def test_unknown_backend_lists_the_valid_ones() -> None:
 
 
 def test_moto_server_on_a_busy_port_says_so(moto_server: MotoServer) -> None:
-    from harness.world import BackendUnavailable
+    from drs_parity.world.world import BackendUnavailable
 
     with pytest.raises(BackendUnavailable, match=f"cannot listen on 127.0.0.1:{moto_server.port}"):
         MotoServer(moto_server.port).start()

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from harness.doctor import LINKS
-from harness.regressions import RegressionOutcome, check_regression, list_regressions, load_catalogue, \
+from drs_parity.diagnose.doctor import LINKS
+from drs_parity.fixtures.regressions import RegressionOutcome, check_regression, list_regressions, load_catalogue, \
     load_regression, regressions_dir
 
 ENTRIES = list_regressions()
@@ -63,7 +63,7 @@ def test_a_variant_leaves_nothing_behind():
     import sys
 
     regression = load_regression("server-executions-field")
-    from harness.regressions import regressed_system
+    from drs_parity.fixtures.regressions import regressed_system
 
     with regressed_system(regression) as variant:
         root, package = variant.root, variant.package

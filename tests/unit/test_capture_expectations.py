@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness.capture import InvocationCapture, StepCapture, Timeline, plain_item
-from harness.driver import check_expectations
-from harness.scenario import load_scenarios
+from drs_parity.run.capture import InvocationCapture, StepCapture, Timeline, plain_item
+from drs_parity.run.driver import check_expectations
+from drs_parity.fixtures.scenario import load_scenarios
 
 
 def test_plain_item_turns_dynamodb_json_into_plain_python() -> None:
@@ -86,7 +86,7 @@ def test_in_process_table_read_equals_a_scan_through_the_api() -> None:
     import boto3
     from moto import mock_aws
 
-    from harness.capture import scan_tables
+    from drs_parity.run.capture import scan_tables
 
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")

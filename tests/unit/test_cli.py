@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import cli
+import drs_parity.cli.main as cli
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -118,7 +118,7 @@ def test_a_malformed_timeline_is_exit_2_one_line(capsys: pytest.CaptureFixture[s
 
 def test_a_regression_on_another_system_given_by_path_is_exit_2_one_line(
         capsys: pytest.CaptureFixture[str]) -> None:
-    from harness.system import resolve_system_path
+    from drs_parity.fixtures.system import resolve_system_path
 
     code, _, err = run(capsys, "doctor", "--system", str(resolve_system_path("monolithic")),
                        "--regression", "poller-name-wrong")

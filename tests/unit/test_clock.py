@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from harness.clock import DEFAULT_START, VirtualClock
+from drs_parity.world.clock import DEFAULT_START, VirtualClock
 
 
 def test_timers_fire_at_their_own_time_in_time_then_registration_order() -> None:

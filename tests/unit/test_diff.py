@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.diff import Divergence, diff_timelines, readable_path
-from harness.normalise import normalise_timeline
+from drs_parity.compare.diff import Divergence, diff_timelines, readable_path
+from drs_parity.compare.normalise import normalise_timeline
 from parity_samples import SERVER_A, START, timeline
 
 SERVER_NAME_PATH = f"tables.execution-history[<executionId:1>].waves[0].serverStatuses[{SERVER_A}].serverName"

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from harness import doctor
-from harness.cli import main
-from harness.doctor import FAIL, PASS, SKIP, Evidence, diagnose
+from drs_parity.diagnose import doctor
+from drs_parity.cli.main import main
+from drs_parity.diagnose.doctor import FAIL, PASS, SKIP, Evidence, diagnose
 
 EXECUTION = "e-1"
 PLAN = "p-1"
@@ -246,7 +246,7 @@ def test_drs_homes_reads_where_the_emulator_keeps_servers_and_jobs():
     import threading
     from types import SimpleNamespace
 
-    from harness.drs.models import RequestContext
+    from drs_parity.world.drs.models import RequestContext
 
     west, east = RequestContext("123456789012", "us-west-2"), RequestContext("123456789012", "us-east-1")
     backend = SimpleNamespace(lock=threading.RLock(), servers={(west, "s-1"): object()},

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.clock import VirtualClock
-from harness.drs import DrsEmulator, DrsError, FakeLauncher, RequestContext
-from harness.drs.models import DrsBackend, paginate
+from drs_parity.world.clock import VirtualClock
+from drs_parity.world.drs import DrsEmulator, DrsError, FakeLauncher, RequestContext
+from drs_parity.world.drs.models import DrsBackend, paginate
 
 CTX = RequestContext("123456789012", "us-east-1")
 FAST = {"sourceServerId": "s-000000000000000a1", "hostname": "fast", "launch": {"status": "LAUNCHED", "seconds": 10}}

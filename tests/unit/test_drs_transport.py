@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.drs import WallClock, serve_forever
-from harness.drs.transport import load_scenario_sections
+from drs_parity.world.drs import WallClock, serve_forever
+from drs_parity.world.drs.transport import load_scenario_sections
 
 
 def test_wall_clock_follows_real_time() -> None:

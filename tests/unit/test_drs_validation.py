@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.drs.validation import drs_service_model, validate
+from drs_parity.world.drs.validation import drs_service_model, validate
 
 
 def shape(name: str):  # type: ignore[no-untyped-def]

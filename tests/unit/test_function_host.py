@@ -6,8 +6,8 @@ from typing import Iterator
 
 import pytest
 
-from harness.function_host import DeployedFunction, FunctionHost, HostError, RuleTarget, Schedule, ScheduleRule
-from harness.world import World
+from drs_parity.world.host import DeployedFunction, FunctionHost, HostError, RuleTarget, Schedule, ScheduleRule
+from drs_parity.world.world import World
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 
@@ -91,7 +91,7 @@ def test_unknown_function_name_raises_resource_not_found_in_the_calling_code(hos
 
 
 def test_runaway_async_loop_is_stopped_with_a_clear_error(host: FunctionHost, monkeypatch) -> None:
-    monkeypatch.setattr("harness.function_host.MAX_DRAIN", 20)
+    monkeypatch.setattr("drs_parity.world.host.MAX_DRAIN", 20)
     add(host, "looper", "tests.lambdas.looper.handler")
 
     with pytest.raises(HostError, match="keeps invoking itself"):

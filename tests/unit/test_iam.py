@@ -8,8 +8,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from harness import iam
-from harness.iam import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, CallContext, IamGuard, evaluate, parse_document
+from drs_parity.world import iam
+from drs_parity.world.iam import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, CallContext, IamGuard, evaluate, parse_document
 
 ACCOUNT = "123456789012"
 TABLE_ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/drs-orchestration-execution-history-test"

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from harness.normalise import NormaliseOptions, canonical_number, normalise_timeline
+from drs_parity.compare.normalise import NormaliseOptions, canonical_number, normalise_timeline
 from parity_samples import SERVER_A, START, new_ids, timeline
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.regressions import (
+from drs_parity.fixtures.regressions import (
     CodePatch, RegressionError, Tagged, TemplateEdit, apply_code_patch, apply_template_edit, copy_package,
     parse_regression, read_template, write_template,
 )

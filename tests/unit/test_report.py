@@ -10,13 +10,13 @@ from xml.etree import ElementTree
 
 import yaml
 
-from harness.diff import Divergence
-from harness.doctor import FAIL, PASS, Check, Diagnosis
-from harness.normalise import UUID, NormaliseOptions, normalise_timeline
-from harness.parity import normalised_with_diagnosis, run_parity
-from harness.report import ParityResult, Progress, ScenarioResult, terminal_summary, to_html, to_json, to_junit, \
+from drs_parity.compare.diff import Divergence
+from drs_parity.diagnose.doctor import FAIL, PASS, Check, Diagnosis
+from drs_parity.compare.normalise import UUID, NormaliseOptions, normalise_timeline
+from drs_parity.gate.parity import normalised_with_diagnosis, run_parity
+from drs_parity.report.report import ParityResult, Progress, ScenarioResult, terminal_summary, to_html, to_json, to_junit, \
     to_markdown, write_reports
-from harness.rules import Rule, RuleSet, apply_rules, load_rules
+from drs_parity.compare.rules import Rule, RuleSet, apply_rules, load_rules
 from parity_samples import SERVER_A, START, timeline
 
 SERVER_NAME_PATH = f"tables.execution-history[<executionId:1>].waves[0].serverStatuses[{SERVER_A}].serverName"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.diff import Divergence
-from harness.rules import (
+from drs_parity.compare.diff import Divergence
+from drs_parity.compare.rules import (
     NoiseEntry, Rule, RuleSet, RulesError, apply_noise, apply_rules, glob_match, load_rules, noise_from_self_diff,
 )
 

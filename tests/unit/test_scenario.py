@@ -9,7 +9,7 @@ from typing import Any, Callable
 import pytest
 import yaml
 
-from harness.scenario import (
+from drs_parity.fixtures.scenario import (
     AdvanceStep, ApiStep, ExecutionActionStep, ScenarioError, StartStep, UntilStep, fixtures_dir, list_scenarios,
     load_scenario, load_scenarios,
 )

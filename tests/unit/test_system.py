@@ -9,7 +9,7 @@ from typing import Any, Callable
 import pytest
 import yaml
 
-from harness.system import SystemDescriptionError, SystemError, load_system
+from drs_parity.fixtures.system import SystemDescriptionError, SystemError, load_system
 
 TEMPLATE = """\
 AWSTemplateFormatVersion: "2010-09-09"

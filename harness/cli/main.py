@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, NoReturn, Sequence
 
-from harness.driver import RunError, check_expectations, run_side
-from harness.scenario import ScenarioError, list_scenarios, load_scenario, load_scenarios, resolve_scenario_path
-from harness.system import SystemDescriptionError, load_system
+from drs_parity.run.driver import RunError, check_expectations, run_side
+from drs_parity.fixtures.scenario import ScenarioError, list_scenarios, load_scenario, load_scenarios, resolve_scenario_path
+from drs_parity.fixtures.system import SystemDescriptionError, load_system
 
 PROG = "drs-parity"
 BACKENDS = ("moto", "moto-server", "localstack")
@@ -99,7 +99,7 @@ def require_backend(name: str) -> str:
     """The backend name, checked to be known and reachable (CliError otherwise)."""
     if name not in BACKENDS:
         raise CliError(f"unknown backend {name!r} (known: {', '.join(BACKENDS)})")
-    from harness.world import backend_available
+    from drs_parity.world.world import backend_available
 
     available, reason = backend_available(name)
     if not available:
@@ -110,7 +110,7 @@ def require_backend(name: str) -> str:
 @contextlib.contextmanager
 def world_errors() -> Iterator[None]:
     """A backend that fails to come up, or a template that fails to deploy, is the user's one-line error."""
-    from harness.world import BackendUnavailable, DeployError
+    from drs_parity.world.world import BackendUnavailable, DeployError
 
     try:
         yield
@@ -127,7 +127,7 @@ def _emulator_arguments(parser: argparse.ArgumentParser) -> None:
 @subcommand("drs-emulator", "serve a scenario's DRS (source servers, job timelines, faults) over HTTP in wall time",
             _emulator_arguments)
 def drs_emulator(args: argparse.Namespace) -> int:
-    from harness.drs import serve_forever
+    from drs_parity.world.drs import serve_forever
 
     scenario = load_scenario(resolve_scenario_path(args.scenario))
     if not 0 < args.port < 65536:
@@ -187,7 +187,7 @@ def _smoke_arguments(parser: argparse.ArgumentParser) -> None:
 @subcommand("smoke", "deploy the monolith's template and watch one DRS drill job progress on virtual time",
             _smoke_arguments)
 def smoke(args: argparse.Namespace) -> int:
-    from harness.world import World
+    from drs_parity.world.world import World
 
     backend = require_backend(args.backend)
     scenario = load_scenarios([args.scenario])[0]
@@ -267,7 +267,7 @@ def _write_text(path: Path, text: str) -> None:
 
 
 # -- run (harness/parity.py) ------------------------------------------------------------------------------------------
-from harness.parity import RUN_HELP, add_run_arguments, run_command  # noqa: E402  (at the end: no import cycle)
+from drs_parity.gate.parity import RUN_HELP, add_run_arguments, run_command  # noqa: E402  (at the end: no import cycle)
 
 subcommand("run", RUN_HELP, add_run_arguments)(run_command)
 
@@ -275,13 +275,13 @@ subcommand("run", RUN_HELP, add_run_arguments)(run_command)
 # -- later subcommands ----------------------------------------------------------------------------------------------
 # Each of these modules registers its subcommand(s) on import with `subcommand(...)` (imported last, so `subcommand`
 # exists when they import it back). Add a new subcommand's module here the same way.
-EXTENSION_MODULES = ("harness.doctor",)
+EXTENSION_MODULES = ("drs_parity.diagnose.doctor",)
 for _module in EXTENSION_MODULES:
     importlib.import_module(_module)
 
 
 if __name__ == "__main__":
     # run the registry of the imported module (where the extensions registered), not this __main__ copy
-    from harness.cli import main as registered_main
+    from drs_parity.cli.main import main as registered_main
 
     sys.exit(registered_main())

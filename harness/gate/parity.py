@@ -9,16 +9,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from harness.clock import DEFAULT_START
-from harness.diff import diff_timelines
-from harness.normalise import NormaliseOptions, normalise_timeline
-from harness.report import ParityResult, Progress, ScenarioResult, terminal_summary, to_html, to_json, write_reports
-from harness.rules import NoiseEntry, RuleSet, RulesError, apply_noise, apply_rules, load_rules, noise_from_self_diff
+from drs_parity.world.clock import DEFAULT_START
+from drs_parity.compare.diff import diff_timelines
+from drs_parity.compare.normalise import NormaliseOptions, normalise_timeline
+from drs_parity.report.report import ParityResult, Progress, ScenarioResult, terminal_summary, to_html, to_json, write_reports
+from drs_parity.compare.rules import NoiseEntry, RuleSet, RulesError, apply_noise, apply_rules, load_rules, noise_from_self_diff
 
 if TYPE_CHECKING:  # the real types; at run time any object with a `name` will do (tests pass light stand-ins)
-    from harness.doctor import Diagnosis  # imported late at run time: the doctor registers a CLI subcommand
-    from harness.scenario import Scenario
-    from harness.system import System
+    from drs_parity.diagnose.doctor import Diagnosis  # imported late at run time: the doctor registers a CLI subcommand
+    from drs_parity.fixtures.scenario import Scenario
+    from drs_parity.fixtures.system import System
 
 SideRunner = Callable[..., Any]  # driver.run_side(system, scenario, backend=, clock_start=) -> Timeline
 DEFAULT_LEFT, DEFAULT_RIGHT = "monolithic", "decomposed"
@@ -33,7 +33,7 @@ def one_line(error: BaseException) -> str:
 
 def default_runner() -> SideRunner:
     """The driver's run_side."""
-    from harness.driver import run_side  # the driver pulls in the world (moto); only needed for a real run
+    from drs_parity.run.driver import run_side  # the driver pulls in the world (moto); only needed for a real run
 
     return run_side
 
@@ -66,7 +66,7 @@ class ScenarioRun:
 
     def diagnosed_side(self, system: Any, scenario: Any, label: str) -> tuple[dict[str, Any], Diagnosis]:
         """Run one side; its normalised timeline and the doctor's diagnosis of it, in the same references."""
-        from harness.doctor import diagnose
+        from drs_parity.diagnose.doctor import diagnose
 
         raw = self.capture(system, scenario, label)
         return normalised_with_diagnosis(raw, diagnose(raw), self.clock_start, self.options)
@@ -100,7 +100,7 @@ def with_doctor_step(raw: Mapping[str, Any], texts: list[str]) -> dict[str, Any]
 def normalised_with_diagnosis(raw: Mapping[str, Any], diagnosis: Diagnosis, clock_start: int,
                               options: NormaliseOptions) -> tuple[dict[str, Any], Diagnosis]:
     """Normalise the timeline and the diagnosis's texts together, so `<executionId:1>` means the same in both."""
-    from harness.doctor import Check, Diagnosis
+    from drs_parity.diagnose.doctor import Check, Diagnosis
 
     normalised = normalise_timeline(with_doctor_step(raw, diagnosis_texts(diagnosis)), clock_start, options)
     doctor_step = normalised["steps"].pop()
@@ -198,10 +198,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """`drs-parity run`: configuration errors raise the CLI's one-line error; the verdict is the exit code."""
-    from harness.cli import CliError, require_backend
-    from harness.regressions import RegressionError, load_regression, regressed_system, side_runner
-    from harness.scenario import list_scenarios, load_scenarios
-    from harness.system import load_system
+    from drs_parity.cli.main import CliError, require_backend
+    from drs_parity.fixtures.regressions import RegressionError, load_regression, regressed_system, side_runner
+    from drs_parity.fixtures.scenario import list_scenarios, load_scenarios
+    from drs_parity.fixtures.system import load_system
 
     try:
         rules = load_rules(args.rules)

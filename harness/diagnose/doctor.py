@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
-from harness.scenario import EXECUTION_STATUSES, SERVER_LAUNCH_STATUSES, WAVE_STATUSES
+from drs_parity.fixtures.scenario import EXECUTION_STATUSES, SERVER_LAUNCH_STATUSES, WAVE_STATUSES
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 SYMBOLS = {PASS: "✓", FAIL: "✗", SKIP: "–"}
@@ -511,10 +511,10 @@ def drs_homes(backend: Any) -> dict[str, Home]:
 
 def doctor_side(system: Any, scenario: Any, backend: str = "moto", regression: Any = None) -> Diagnosis:
     """Run `scenario` on one side (IAM enforced; a catalogue regression switched on if named) and diagnose it."""
-    from harness.driver import run_side
-    from harness.regressions import prepared_world, regressed_system
-    from harness.scenario import Scenario, load_scenarios
-    from harness.system import load_system
+    from drs_parity.run.driver import run_side
+    from drs_parity.fixtures.regressions import prepared_world, regressed_system
+    from drs_parity.fixtures.scenario import Scenario, load_scenarios
+    from drs_parity.fixtures.system import load_system
 
     scenario = scenario if isinstance(scenario, Scenario) else load_scenarios([scenario])[0]
     with regressed_system(regression) if regression is not None else contextlib.nullcontext() as variant:
@@ -527,7 +527,7 @@ def doctor_side(system: Any, scenario: Any, backend: str = "moto", regression: A
 
 # -- drs-parity doctor ------------------------------------------------------------------------------------------------
 def _doctor_arguments(parser: argparse.ArgumentParser) -> None:
-    from harness.cli import add_backend_argument
+    from drs_parity.cli.main import add_backend_argument
 
     parser.add_argument("--system", default="decomposed", help="system name or description file (default decomposed)")
     parser.add_argument("--scenario", help="scenario name or file (default the regression's, else two-wave-drill)")
@@ -540,9 +540,9 @@ def _doctor_arguments(parser: argparse.ArgumentParser) -> None:
 
 def doctor_command(args: argparse.Namespace) -> int:
     """`drs-parity doctor`: 0 healthy, 1 a link is broken, 2 usage or harness error (raised as CliError)."""
-    from harness.cli import CliError, require_backend
-    from harness.regressions import DEFAULT_SCENARIO, RegressionError, load_regression
-    from harness.system import load_system
+    from drs_parity.cli.main import CliError, require_backend
+    from drs_parity.fixtures.regressions import DEFAULT_SCENARIO, RegressionError, load_regression
+    from drs_parity.fixtures.system import load_system
 
     try:
         if args.timeline is not None:
@@ -582,7 +582,7 @@ def _read_timeline(path: Path, error: type[Exception]) -> dict[str, Any]:
 
 
 # Registered on import; harness/cli.py imports this module at its end, like every later subcommand.
-from harness.cli import subcommand  # noqa: E402
+from drs_parity.cli.main import subcommand  # noqa: E402
 
 subcommand("doctor", "walk one side's polling chain and name the first broken link (exit 0 healthy, 1 broken)",
            _doctor_arguments)(doctor_command)

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Mapping
 from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
-from harness.normalise import CONTRACT_LIST_KEYS, KINDS
+from drs_parity.compare.normalise import CONTRACT_LIST_KEYS, KINDS
 
 # Kinds whose group lists are multisets (the monolith polls inline, the decomposed system queues the poller).
 MULTISET_KINDS = ("calls", "logs")

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import yaml
 from botocore.awsrequest import AWSResponse
 
-from harness import botohooks
+from drs_parity.world import botohooks
 
 from .responses import WireResponse
 

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, TextIO
 from xml.etree import ElementTree
 
-from harness.diff import Divergence
-from harness.rules import NoiseEntry, Rule, glob_match, pattern_problem
+from drs_parity.compare.diff import Divergence
+from drs_parity.compare.rules import NoiseEntry, Rule, glob_match, pattern_problem
 
 if TYPE_CHECKING:  # imported late at run time: the doctor registers a CLI subcommand, which imports this module
-    from harness.doctor import Diagnosis
+    from drs_parity.diagnose.doctor import Diagnosis
 
 SCHEMA_VERSION = 2
 EXIT_PARITY, EXIT_DIVERGENCE, EXIT_ERROR = 0, 1, 2

@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from contextlib import nullcontext
+import sys
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlencode
 
 from boto3.dynamodb.types import TypeSerializer
 
-from harness.capture import ApiRecord, InvocationCapture, StepCapture, Timeline, plain_item, scan_tables
-from harness.clock import VirtualClock
-from harness.scenario import (
+from drs_parity.run.capture import ApiRecord, InvocationCapture, StepCapture, Timeline, plain_item, scan_tables
+from drs_parity.world.clock import VirtualClock
+from drs_parity.fixtures.scenario import (
     AdvanceStep, ApiStep, ExecutionActionStep, Scenario, StartStep, Step, UntilStep, format_duration, load_scenarios,
 )
-from harness.system import System, load_system
+from drs_parity.fixtures.system import System, load_system
 
 UNTIL_INCREMENT = 60  # seconds the clock moves between two checks of an until condition
 UNROUTED_ANSWER = (403, {"message": "Missing Authentication Token"})  # API Gateway REST, unknown resource
@@ -37,15 +39,26 @@ def run_side(system: System | str, scenario: Scenario | str, backend: str = "mot
     system = system if isinstance(system, System) else load_system(system)
     scenario = scenario if isinstance(scenario, Scenario) else load_scenarios([scenario])[0]
     if world is None:
-        from harness.world import World  # the world module pulls in moto; only needed for a real run
+        from drs_parity.world.world import World  # the world module pulls in moto; only needed for a real run
 
         clock = VirtualClock(clock_start) if clock_start is not None else None
         world = World(backend=backend, clock=clock, region=scenario.region)
         lifetime: Any = world
     else:
         lifetime = nullcontext(world)
-    with lifetime:
+    with lifetime, on_import_path(system.code):
         return SideRun(world, system, scenario).run()
+
+
+@contextmanager
+def on_import_path(folder: Path | None) -> Iterator[None]:
+    """The system's code folder first on the import path while its side runs (none: the directory you run in)."""
+    entry = str(folder or Path.cwd())
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        sys.path.remove(entry)
 
 
 class SideRun:

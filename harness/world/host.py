@@ -24,8 +24,8 @@ from typing import Any, Callable, Iterator, Mapping
 from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 
-from harness import botohooks
-from harness.clock import VirtualClock
+from drs_parity.world import botohooks
+from drs_parity.world.clock import VirtualClock
 
 ClientFactory = Callable[[str], Any]  # service -> harness-internal boto3 client
 CallGuard = Callable[["DeployedFunction", str, str, dict], "tuple[str, str] | tuple[str, str, int] | None"]

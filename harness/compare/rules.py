@@ -10,7 +10,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from harness.diff import Divergence
+from drs_parity.compare.diff import Divergence
 
 RULE_KEYS = {"path", "scope", "reason"}
 SCOPE_KEYS = {"scenario", "step", "kind"}

@@ -24,9 +24,9 @@ import yaml
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from harness import botohooks
-from harness.clock import VirtualClock
-from harness.function_host import (FunctionHost, Schedule, environ_without_aws, mark_harness_client,
+from drs_parity.world import botohooks
+from drs_parity.world.clock import VirtualClock
+from drs_parity.world.host import (FunctionHost, Schedule, environ_without_aws, mark_harness_client,
                                    replaced_environ)
 
 DEFAULT_MOTO_PORT = 4566  # LocalStack's edge port, so localstack-client and AWS_ENDPOINT_URL work unchanged
@@ -591,12 +591,12 @@ class World:
         self._host.start()
         exit_stack.callback(self._host.stop)
         if self.enforce_iam:
-            from harness.iam import enforce_iam
+            from drs_parity.world.iam import enforce_iam
 
             self.iam_guard = enforce_iam(self, self._host)
 
     def _start_drs(self, exit_stack: contextlib.ExitStack) -> None:
-        from harness.drs import DrsEmulator, Ec2Launcher
+        from drs_parity.world.drs import DrsEmulator, Ec2Launcher
 
         self._drs = DrsEmulator(self.clock, launcher=Ec2Launcher(self._ec2_client),
                                 account_resolver=self.account_resolver)

@@ -1,0 +1,1 @@
+"""The parity gate: both sides of every scenario run, compared and diagnosed into results."""

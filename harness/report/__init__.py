@@ -1,0 +1,1 @@
+"""Reporting results: terminal summary, JSON, Markdown, HTML and JUnit XML."""

@@ -1,0 +1,1 @@
+"""Running one side: driving a scenario through a world step by step and capturing what it shows."""
