@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     # moto's server on a free port: 4566 may belong to a LocalStack or another run on this machine
     from drs_parity.fixtures.scenario import list_scenarios
-    from drs_parity.world.world import MOTO_PORT_ENV, free_port
+    from drs_parity.world.backends import MOTO_PORT_ENV, free_port
 
     os.environ.setdefault(MOTO_PORT_ENV, str(free_port()))
 

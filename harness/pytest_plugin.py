@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 
-# Loaded for every pytest run of the project: nothing heavy (deepdiff, moto) is imported unless the plugin is enabled.
+from drs_parity.compare.rules import load_rules
+from drs_parity.fixtures.scenario import list_scenarios, load_scenarios
+from drs_parity.fixtures.system import load_system
+from drs_parity.gate.parity import DEFAULT_LEFT, DEFAULT_RIGHT, run_parity
+from drs_parity.report.texts import divergence_text
+
 INI_OPTIONS = {
     "drs_parity": ("bool", "run the parity pair as one test per scenario (same as --drs-parity)"),
     "drs_parity_left": ("string", "left system name or description file (default: the reference monolith)"),
@@ -49,8 +54,6 @@ def enabled(config: pytest.Config) -> bool:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     if not enabled(config):  # loaded for every pytest run of the project: do nothing unless asked
         return
-    from drs_parity.fixtures.scenario import list_scenarios
-
     for name in setting(config, "drs_parity_scenarios") or list_scenarios():
         # No `::` in the name: xdist's --dist loadfile then spreads scenarios over workers too.
         node = f"drs-parity[{name}]"
@@ -69,19 +72,13 @@ class ParityItem(pytest.Item):
         self.scenario = scenario
 
     def runtest(self) -> None:
-        from drs_parity.gate.parity import DEFAULT_LEFT, DEFAULT_RIGHT, run_parity
-        from drs_parity.report.report import divergence_text
-        from drs_parity.compare.rules import load_rules
-        from drs_parity.fixtures.scenario import load_scenarios
-        from drs_parity.fixtures.system import load_system
-
         config = self.config
         try:
             left = load_system(setting(config, "drs_parity_left", DEFAULT_LEFT))
             right = load_system(setting(config, "drs_parity_right", DEFAULT_RIGHT))
             rules = load_rules(setting(config, "drs_parity_rules"))
             scenarios = load_scenarios([self.scenario])
-        except ValueError as error:  # ScenarioError, SystemDescriptionError, RulesError: the user's to fix
+        except ValueError as error:  # the InputErrors of scenario, system and rules files: the user's to fix
             raise ParityFailure(f"configuration error: {error}") from None
         result = run_parity(left, right, scenarios, setting(config, "drs_parity_backend", "moto"), rules,
                             calibrate=setting(config, "drs_parity_calibrate", True))

@@ -4,7 +4,7 @@ from typing import Iterator
 
 import pytest
 
-from drs_parity.world.world import MotoServer, free_port, shared_moto_server
+from drs_parity.world.backends import MotoServer, free_port, shared_moto_server
 
 
 @pytest.fixture(scope="session")

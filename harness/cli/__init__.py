@@ -1,4 +1,4 @@
-"""The drs-parity command line: one module per subcommand, registered explicitly."""
+"""The drs-parity command line: one module per subcommand, listed explicitly in registry.py."""
 
 from drs_parity.cli.main import main
 

@@ -2,51 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
+from drs_parity.compare.divergence import Divergence
 from drs_parity.compare.normalise import CONTRACT_LIST_KEYS, KINDS
 
 # Kinds whose group lists are multisets (the monolith polls inline, the decomposed system queues the poller).
 MULTISET_KINDS = ("calls", "logs")
 STEPS_KIND = "steps"  # a structural difference: step count or step names
-
-
-@dataclass
-class Divergence:
-    """One difference between the sides at one path, first seen at one step and persisting over `steps` steps."""
-
-    scenario: str
-    kind: str
-    path: str
-    left: Any
-    right: Any
-    step_index: int
-    step_name: str
-    steps: int = 1
-    left_absent: bool = False
-    right_absent: bool = False
-    status: str = "divergence"  # divergence | accepted | noise
-    rule: Any = None  # the accepting rules.Rule
-    noise: list[Any] = field(default_factory=list)  # the rules.NoiseEntry values that explain it
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.kind, self.path)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {
-            "scenario": self.scenario, "kind": self.kind, "path": self.path,
-            "left": self.left, "right": self.right, "leftAbsent": self.left_absent, "rightAbsent": self.right_absent,
-            "firstStep": {"index": self.step_index, "name": self.step_name}, "steps": self.steps,
-            "status": self.status,
-        }
-        if self.rule is not None:
-            data["rule"] = self.rule.to_dict()
-        return data
 
 
 @dataclass(frozen=True)
@@ -84,14 +51,17 @@ def readable_path(kind: str, parts: list[Any], list_keys: Iterable[str] = CONTRA
 
 # -- one step --------------------------------------------------------------------------------------------------------
 def present(value: Any) -> bool:
+    """Whether deepdiff saw a value here (not its NotPresent marker)."""
     return not isinstance(value, NotPresent)
 
 
 def plain(value: Any) -> Any:
+    """The value, None where deepdiff saw none."""
     return value if present(value) else None
 
 
 def deepdiff_levels(left: Any, right: Any, multiset: bool) -> Iterable[tuple[str, Any]]:
+    """(report type, level) of every difference deepdiff finds; a multiset ignores order and counts repeats."""
     options: dict[str, Any] = {"view": "tree"}
     if multiset:
         options.update(ignore_order=True, report_repetition=True)
@@ -130,6 +100,7 @@ def multiset_differences(kind: str, left: Mapping[str, list], right: Mapping[str
 
 
 def raw_differences(kind: str, left: Any, right: Any, list_keys: Iterable[str]) -> list[RawDifference]:
+    """The differences of one kind within one step, by path."""
     if kind in MULTISET_KINDS:
         differences = multiset_differences(kind, left, right, list_keys)
     else:
@@ -139,6 +110,7 @@ def raw_differences(kind: str, left: Any, right: Any, list_keys: Iterable[str]) 
 
 def diff_step(left: Mapping[str, Any], right: Mapping[str, Any], kinds: Iterable[str] = KINDS,
               list_keys: Iterable[str] = CONTRACT_LIST_KEYS) -> list[RawDifference]:
+    """The differences of one step, kind by kind."""
     differences: list[RawDifference] = []
     for kind in kinds:
         if kind in left or kind in right:

@@ -1,84 +1,32 @@
-"""Accepted divergences (path pattern, scope, reason), stale rules, and noise found by running a side against itself."""
+"""Rules files: reading accepted divergences (path pattern, scope, reason) from YAML or TOML, one-line errors."""
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
-from drs_parity.compare.diff import Divergence
+from drs_parity.compare.divergence import Rule, pattern_problem
+from drs_parity.errors import InputError
 
 RULE_KEYS = {"path", "scope", "reason"}
 SCOPE_KEYS = {"scenario", "step", "kind"}
 RULE_KINDS = ("api", "tables", "calls", "logs")
 
 
-class RulesError(ValueError):
+class RulesError(InputError):
     """A rules file that cannot be used; the message names the file, the field and the problem."""
 
 
-# -- glob patterns over readable paths -------------------------------------------------------------------------------
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """`*` any run of characters, `?` one character; everything else literal (brackets are part of paths)."""
-    body = "".join(".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern)
-    return re.compile(f"^{body}$", re.DOTALL)
-
-
-def pattern_problem(pattern: Any) -> str | None:
-    if not isinstance(pattern, str) or not pattern.strip():
-        return "must be a non-empty string"
-    depth = 0
-    for char in pattern:  # brackets in a path always pair; an unpaired one is a typo that would never match
-        depth += {"[": 1, "]": -1}.get(char, 0)
-        if depth < 0 or depth > 1:
-            return f"unbalanced brackets in {pattern!r}"
-    return f"unbalanced brackets in {pattern!r}" if depth else None
-
-
-def glob_match(pattern: str, text: str) -> bool:
-    return bool(glob_regex(pattern).match(text))
-
-
-# -- rules -----------------------------------------------------------------------------------------------------------
-@dataclass
-class Rule:
-    """An accepted divergence: which paths, where (scenario, step, kind), and why."""
-
-    path: str
-    reason: str
-    scenario: str = "*"
-    step: str = "*"
-    kind: str | None = None
-    source: str = ""  # `file: rules[i]`, for reports
-    matched: int = 0
-
-    def matches(self, divergence: Divergence) -> bool:
-        if self.kind is not None and divergence.kind != self.kind:
-            return False
-        step_matches = glob_match(self.step, str(divergence.step_index)) or glob_match(self.step, divergence.step_name)
-        scenario_matches = glob_match(self.scenario, divergence.scenario)
-        return step_matches and scenario_matches and glob_match(self.path, divergence.path)
-
-    def to_dict(self) -> dict[str, Any]:
-        scope: dict[str, Any] = {"scenario": self.scenario, "step": self.step}
-        if self.kind:
-            scope["kind"] = self.kind
-        return {"path": self.path, "scope": scope, "reason": self.reason, "source": self.source}
-
-
-@dataclass
+@dataclass(frozen=True)
 class RuleSet:
     """The rules of one run (possibly none) and where they came from."""
 
     rules: list[Rule] = field(default_factory=list)
     source: str | None = None
-
-    def stale(self) -> list[Rule]:
-        return [rule for rule in self.rules if rule.matched == 0]
 
 
 def parse_document(path: Path) -> Any:
@@ -97,6 +45,7 @@ def parse_document(path: Path) -> Any:
 
 
 def parse_scope(scope: Any, where: str) -> dict[str, Any]:
+    """A rule's `scope` mapping, checked (scenario and step as glob text, kind one of RULE_KINDS)."""
     if scope is None:
         return {}
     if not isinstance(scope, dict):
@@ -116,6 +65,7 @@ def parse_scope(scope: Any, where: str) -> dict[str, Any]:
 
 
 def parse_rule(entry: Any, where: str) -> Rule:
+    """One entry of the `rules` list; `where` (`file: rules[i]`) becomes the rule's source."""
     if not isinstance(entry, dict):
         raise RulesError(f"{where}: must be a mapping with path, scope, reason")
     unknown = sorted(set(entry) - RULE_KEYS)
@@ -149,51 +99,3 @@ def load_rules(path: str | Path | None) -> RuleSet:
     if not isinstance(entries, list):
         raise RulesError(f"{path}: rules: must be a list of rules")
     return RuleSet([parse_rule(entry, f"{path}: rules[{i}]") for i, entry in enumerate(entries)], str(path))
-
-
-def apply_rules(divergences: Iterable[Divergence], rules: RuleSet) -> None:
-    """Mark each divergence a rule accepts (the first matching rule wins) and count the rule's matches."""
-    for divergence in divergences:
-        if divergence.status != "divergence":
-            continue
-        for rule in rules.rules:
-            if rule.matches(divergence):
-                divergence.status, divergence.rule = "accepted", rule
-                rule.matched += 1
-                break
-
-
-# -- noise -----------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class NoiseEntry:
-    """A path that differed when one side ran against itself: nondeterminism, not a divergence."""
-
-    side: str
-    scenario: str
-    kind: str
-    path: str
-    step_index: int
-    step_name: str
-    first: Any
-    second: Any
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"side": self.side, "scenario": self.scenario, "kind": self.kind, "path": self.path,
-                "step": {"index": self.step_index, "name": self.step_name},
-                "first": self.first, "second": self.second}
-
-
-def noise_from_self_diff(side: str, divergences: Iterable[Divergence]) -> list[NoiseEntry]:
-    """The differences of a side against itself (diff of two fresh runs) as noise entries."""
-    return [NoiseEntry(side, d.scenario, d.kind, d.path, d.step_index, d.step_name, d.left, d.right)
-            for d in divergences]
-
-
-def apply_noise(divergences: Iterable[Divergence], noise: Iterable[NoiseEntry]) -> None:
-    """A divergence at a noisy path is excluded from the verdict (status `noise`), never silently dropped."""
-    by_path: dict[tuple[str, str], list[NoiseEntry]] = {}
-    for entry in noise:
-        by_path.setdefault((entry.kind, entry.path), []).append(entry)
-    for divergence in divergences:
-        if divergence.key in by_path and divergence.status == "divergence":
-            divergence.status, divergence.noise = "noise", by_path[divergence.key]

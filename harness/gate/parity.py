@@ -1,41 +1,51 @@
-"""The parity run: both sides per scenario on one clock, normalised, diffed, judged by rules and noise; its CLI."""
+"""The parity run: both sides per scenario on one clock, normalised, diffed, diagnosed, judged by rules and noise."""
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import json
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Mapping, Protocol
 
-from drs_parity.world.clock import DEFAULT_START
+from drs_parity.compare.classify import classify, noise_from_self_diff, unused
 from drs_parity.compare.diff import diff_timelines
+from drs_parity.compare.divergence import ACCEPTED, NoiseEntry
 from drs_parity.compare.normalise import NormaliseOptions, normalise_timeline
-from drs_parity.report.report import ParityResult, Progress, ScenarioResult, terminal_summary, to_html, to_json, write_reports
-from drs_parity.compare.rules import NoiseEntry, RuleSet, RulesError, apply_noise, apply_rules, load_rules, noise_from_self_diff
+from drs_parity.compare.rules import RuleSet
+from drs_parity.diagnose.diagnosis import Check, Diagnosis
+from drs_parity.diagnose.doctor import diagnose
+from drs_parity.fixtures.scenario_model import Scenario
+from drs_parity.fixtures.system import System
+from drs_parity.gate.results import ParityResult, ScenarioResult
+from drs_parity.run.capture import Timeline
+from drs_parity.run.driver import run_side
+from drs_parity.world.clock import DEFAULT_START
 
-if TYPE_CHECKING:  # the real types; at run time any object with a `name` will do (tests pass light stand-ins)
-    from drs_parity.diagnose.doctor import Diagnosis  # imported late at run time: the doctor registers a CLI subcommand
-    from drs_parity.fixtures.scenario import Scenario
-    from drs_parity.fixtures.system import System
-
-SideRunner = Callable[..., Any]  # driver.run_side(system, scenario, backend=, clock_start=) -> Timeline
 DEFAULT_LEFT, DEFAULT_RIGHT = "monolithic", "decomposed"
-RUN_HELP = "run the scenarios on both sides and diff what users see (exit 0 parity, 1 divergence, 2 error)"
+DOCTOR_STEP = "doctor"  # a transient last step whose log lines are the diagnosis texts to normalise
+
+
+class SideRunner(Protocol):
+    """Runs one side of one scenario (driver.run_side, or a stand-in); its timeline or the timeline's dict."""
+
+    def __call__(self, system: System, scenario: Scenario, *, backend: str,
+                 clock_start: int) -> Timeline | Mapping[str, Any]: ...
+
+
+class ProgressListener(Protocol):
+    """Told when each scenario starts and when it is done (report.terminal.Progress draws a line)."""
+
+    def start(self, scenario: str) -> None: ...
+
+    def done(self, result: ScenarioResult) -> None: ...
+
+
+class SideError(RuntimeError):
+    """One side of one scenario failed to run; the message is the one-line reason."""
 
 
 def one_line(error: BaseException) -> str:
     """An error's first line (its type name when it has no text)."""
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
-
-
-def default_runner() -> SideRunner:
-    """The driver's run_side."""
-    from drs_parity.run.driver import run_side  # the driver pulls in the world (moto); only needed for a real run
-
-    return run_side
 
 
 class ScenarioRun:
@@ -49,7 +59,7 @@ class ScenarioRun:
         self.clock_start = clock_start
         self.timings: dict[str, float] = {}
 
-    def capture(self, system: Any, scenario: Any, label: str) -> dict[str, Any]:
+    def capture(self, system: System, scenario: Scenario, label: str) -> dict[str, Any]:
         """Run one side; its raw timeline (capture schema)."""
         started = time.perf_counter()
         try:
@@ -58,32 +68,24 @@ class ScenarioRun:
             raise SideError(f"{label}: {type(error).__name__}: {one_line(error)}") from error
         finally:
             self.timings[label] = time.perf_counter() - started
-        return timeline.to_dict() if hasattr(timeline, "to_dict") else timeline
+        return timeline.to_dict() if isinstance(timeline, Timeline) else dict(timeline)
 
-    def side(self, system: Any, scenario: Any, label: str) -> dict[str, Any]:
+    def side(self, system: System, scenario: Scenario, label: str) -> dict[str, Any]:
         """Run one side; its normalised timeline."""
         return normalise_timeline(self.capture(system, scenario, label), self.clock_start, self.options)
 
-    def diagnosed_side(self, system: Any, scenario: Any, label: str) -> tuple[dict[str, Any], Diagnosis]:
+    def diagnosed_side(self, system: System, scenario: Scenario, label: str) -> tuple[dict[str, Any], Diagnosis]:
         """Run one side; its normalised timeline and the doctor's diagnosis of it, in the same references."""
-        from drs_parity.diagnose.doctor import diagnose
-
         raw = self.capture(system, scenario, label)
         return normalised_with_diagnosis(raw, diagnose(raw), self.clock_start, self.options)
 
-    def noise(self, system: Any, scenario: Any, first: Mapping[str, Any], label: str) -> list[NoiseEntry]:
+    def noise(self, system: System, scenario: Scenario, first: Mapping[str, Any], label: str) -> list[NoiseEntry]:
         """Run the side again and diff it against its first run: whatever differs is noise."""
         second = self.side(system, scenario, f"{label} (calibration)")
         return noise_from_self_diff(label, diff_timelines(first, second, scenario_name(scenario)))
 
 
-class SideError(RuntimeError):
-    """One side of one scenario failed to run; the message is the one-line reason."""
-
-
-DOCTOR_STEP = "doctor"  # a transient last step whose log lines are the diagnosis texts to normalise
-
-
+# -- the diagnosis in the timeline's references ----------------------------------------------------------------------
 def diagnosis_texts(diagnosis: Diagnosis) -> list[str]:
     """The execution id, then every check's evidence: the diagnosis's only free text that can hold generated ids."""
     return [str(diagnosis.execution_id or ""), *(check.evidence for check in diagnosis.checks)]
@@ -100,8 +102,6 @@ def with_doctor_step(raw: Mapping[str, Any], texts: list[str]) -> dict[str, Any]
 def normalised_with_diagnosis(raw: Mapping[str, Any], diagnosis: Diagnosis, clock_start: int,
                               options: NormaliseOptions) -> tuple[dict[str, Any], Diagnosis]:
     """Normalise the timeline and the diagnosis's texts together, so `<executionId:1>` means the same in both."""
-    from drs_parity.diagnose.doctor import Check, Diagnosis
-
     normalised = normalise_timeline(with_doctor_step(raw, diagnosis_texts(diagnosis)), clock_start, options)
     doctor_step = normalised["steps"].pop()
     execution_id, *evidence = [message.split(" ", 1)[1] for message in sorted(doctor_step["logs"])]
@@ -109,12 +109,13 @@ def normalised_with_diagnosis(raw: Mapping[str, Any], diagnosis: Diagnosis, cloc
     return normalised, Diagnosis(diagnosis.side, diagnosis.scenario, execution_id or None, checks)
 
 
-def scenario_name(scenario: Any) -> str:
+# -- the run ---------------------------------------------------------------------------------------------------------
+def scenario_name(scenario: Scenario | str) -> str:
     """A scenario's name (or the value itself)."""
     return str(getattr(scenario, "name", scenario))
 
 
-def system_name(system: Any) -> str:
+def system_name(system: System | str) -> str:
     """A system's name (or the value itself)."""
     return str(getattr(system, "name", system))
 
@@ -129,8 +130,10 @@ def final_status(normalised: Mapping[str, Any]) -> str | None:
     return ",".join(statuses) or None
 
 
-def run_scenario(left: Any, right: Any, scenario: Any, run: ScenarioRun, calibrate: bool) -> ScenarioResult:
-    """Both sides of one scenario: divergences, each side's chain diagnosis, noise; a side failure is its error."""
+def run_scenario(left: System, right: System, scenario: Scenario, run: ScenarioRun, calibrate: bool,
+                 rules: RuleSet) -> ScenarioResult:
+    """Both sides of one scenario: divergences judged by noise and rules, each side's chain diagnosis; a side
+    failure is the scenario's error."""
     name = scenario_name(scenario)
     result = ScenarioResult(scenario=name, timings=run.timings)
     left_label, right_label = system_name(left), system_name(right)
@@ -146,18 +149,16 @@ def run_scenario(left: Any, right: Any, scenario: Any, run: ScenarioRun, calibra
                             + run.noise(right, scenario, right_timeline, right_label))
     except SideError as error:
         result.error = str(error)
-    apply_noise(result.divergences, result.noise)
+    result.divergences = classify(result.divergences, rules, result.noise).divergences
     return result
 
 
 def run_parity(left: System, right: System, scenarios: list[Scenario], backend: str, rules: RuleSet | None = None,
-               calibrate: bool = True, progress: Progress | None = None, *, runner: SideRunner | None = None,
+               calibrate: bool = True, progress: ProgressListener | None = None, *, runner: SideRunner | None = None,
                options: NormaliseOptions | None = None, clock_start: int = DEFAULT_START) -> ParityResult:
     """Both systems on every scenario; a failing scenario is recorded as an error and the others still run."""
     rules = rules or RuleSet()
-    for rule in rules.rules:
-        rule.matched = 0
-    runner = runner or default_runner()
+    runner = runner or run_side
     options = options or NormaliseOptions()
     started = time.perf_counter()
     result = ParityResult(left=system_name(left), right=system_name(right), backend=backend,
@@ -165,84 +166,11 @@ def run_parity(left: System, right: System, scenarios: list[Scenario], backend: 
     for scenario in scenarios:
         if progress:
             progress.start(scenario_name(scenario))
-        outcome = run_scenario(left, right, scenario, ScenarioRun(runner, backend, options, clock_start), calibrate)
-        apply_rules(outcome.divergences, rules)
+        run = ScenarioRun(runner, backend, options, clock_start)
+        outcome = run_scenario(left, right, scenario, run, calibrate, rules)
         result.scenarios.append(outcome)
         if progress:
             progress.done(outcome)
-    result.stale_rules = rules.stale()
+    result.stale_rules = unused(rules.rules, result.all_with_status(ACCEPTED))
     result.seconds = time.perf_counter() - started
     return result
-
-
-# -- drs-parity run --------------------------------------------------------------------------------------------------
-def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    """`drs-parity run`'s options."""
-    parser.add_argument("--left", default=DEFAULT_LEFT,
-                        help=f"system name or description file (default {DEFAULT_LEFT})")
-    parser.add_argument("--right", default=DEFAULT_RIGHT,
-                        help=f"system name or description file (default {DEFAULT_RIGHT})")
-    parser.add_argument("--scenario", action="append", metavar="NAME", help="scenario (repeatable; default: all)")
-    parser.add_argument("--backend", default="moto", help="emulated AWS: moto, moto-server, localstack (default moto)")
-    parser.add_argument("--right-regression", metavar="NAME",
-                        help="switch on a regression catalogue entry (fixtures/regressions) for the right side")
-    parser.add_argument("--rules", type=Path, metavar="FILE", help="accepted divergences (YAML or TOML)")
-    parser.add_argument("--out", type=Path, default=Path("parity-report"), metavar="DIR",
-                        help="report folder (default ./parity-report)")
-    parser.add_argument("--junit", type=Path, metavar="FILE", help="JUnit XML file (default DIR/junit.xml)")
-    parser.add_argument("--no-calibrate", dest="calibrate", action="store_false",
-                        help="skip running each side against itself to find noise")
-    parser.add_argument("--format", choices=("md", "html", "json"), default="md",
-                        help="what to print: md (summary table and verdict), html or json (the whole report)")
-
-
-def run_command(args: argparse.Namespace) -> int:
-    """`drs-parity run`: configuration errors raise the CLI's one-line error; the verdict is the exit code."""
-    from drs_parity.cli.main import CliError, require_backend
-    from drs_parity.fixtures.regressions import RegressionError, load_regression, regressed_system, side_runner
-    from drs_parity.fixtures.scenario import list_scenarios, load_scenarios
-    from drs_parity.fixtures.system import load_system
-
-    try:
-        rules = load_rules(args.rules)
-        regression = load_regression(args.right_regression) if args.right_regression else None
-    except (RulesError, RegressionError) as error:
-        raise CliError(str(error)) from None
-    left, right = load_system(args.left), load_system(args.right)
-    if regression is not None and right.name != regression.base:
-        raise CliError(f"regression {regression.name} applies to {regression.base}, not {right.name}")
-    scenarios = load_scenarios(args.scenario or list_scenarios())
-    if not scenarios:
-        raise CliError("no scenarios to run (is DRS_PARITY_FIXTURES pointing at a fixtures folder?)")
-    backend = require_backend(args.backend)
-    _require_writable_folder(args.out, CliError)  # say so before a long run, not after it
-    with regressed_system(regression) if regression is not None else contextlib.nullcontext() as variant:
-        runner = side_runner(variant) if variant is not None else None
-        right = variant.system if variant is not None else right
-        result = run_parity(left, right, scenarios, backend, rules, calibrate=args.calibrate, progress=Progress(),
-                            runner=runner)
-    try:
-        write_reports(result, args.out, args.junit)
-    except OSError as error:
-        raise CliError(f"cannot write the report: {error.filename}: {error.strerror}") from None
-    print_result(result, args.format)
-    return result.exit_code
-
-
-def _require_writable_folder(folder: Path, error: type[Exception]) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as problem:
-        raise error(f"cannot write the report to {folder}: {problem.strerror}") from None
-    if not folder.is_dir():
-        raise error(f"cannot write the report to {folder}: it is not a folder")
-
-
-def print_result(result: ParityResult, output_format: str) -> None:
-    """The terminal output: md (summary, chains, first divergences, verdict), html or json."""
-    if output_format == "json":
-        print(json.dumps(to_json(result), indent=2, sort_keys=True, default=str))
-    elif output_format == "html":
-        print(to_html(result))
-    else:
-        print(terminal_summary(result))

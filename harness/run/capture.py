@@ -9,6 +9,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from drs_parity.world.functions import Invocation
+
 _DESERIALIZER = TypeDeserializer()
 RoleOf = Callable[[str], str]  # physical function name -> role name from the system description
 
@@ -112,6 +114,8 @@ def scan_tables(dynamodb: Any, tables: Mapping[str, str], in_process: tuple[str,
 
 def moto_table_items(account_id: str, region: str, table_name: str) -> list[dict[str, Any]]:
     """Every item of an in-process moto table, plain python, in moto's scan order."""
+    # optional heavy import (~0.7 s): only an in-process moto world needs it; moto-server, LocalStack and reading
+    # timelines never do (the world module imports moto lazily too)
     from moto.dynamodb.models import dynamodb_backends
 
     table = dynamodb_backends[account_id][region].get_table(table_name)
@@ -125,7 +129,7 @@ class InvocationCapture:
     logs: list[dict[str, Any]] = field(default_factory=list)
     invocations: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, invocations: Iterable[Any], role_of: RoleOf, console: bool) -> None:
+    def add(self, invocations: Iterable[Invocation], role_of: RoleOf, console: bool) -> None:
         for invocation in invocations:
             role = role_of(invocation.function)
             self.invocations.append(invocation_record(invocation, role, console))
@@ -133,7 +137,7 @@ class InvocationCapture:
             self.logs.extend(log_record(line, role, console) for line in invocation.logs)
 
 
-def invocation_record(invocation: Any, role: str, console: bool) -> dict[str, Any]:
+def invocation_record(invocation: Invocation, role: str, console: bool) -> dict[str, Any]:
     # error: the Lambda runtime's {"type", "message"} when the handler raised, else None
     return {"function": role, "trigger": invocation.trigger, "error": plain_value(invocation.error),
             "console": console}
@@ -146,7 +150,7 @@ def call_record(call: Mapping[str, Any], role: str, console: bool) -> dict[str, 
     return record
 
 
-def log_record(line: Any, role: str, console: bool) -> dict[str, Any]:
+def log_record(line: Mapping[str, Any] | str, role: str, console: bool) -> dict[str, Any]:
     """A log line as a dict: a JSON line keeps its fields; a plain line becomes {"message": line}."""
     fields = dict(line) if isinstance(line, Mapping) else {"message": str(line)}
     return {"function": role, **plain_value(fields), "console": console}

@@ -6,26 +6,32 @@ import json
 import re
 import uuid
 import sys
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlencode
 
 from boto3.dynamodb.types import TypeSerializer
 
-from drs_parity.run.capture import ApiRecord, InvocationCapture, StepCapture, Timeline, plain_item, scan_tables
-from drs_parity.world.clock import VirtualClock
-from drs_parity.fixtures.scenario import (
-    AdvanceStep, ApiStep, ExecutionActionStep, Scenario, StartStep, Step, UntilStep, format_duration, load_scenarios,
+from drs_parity.errors import DrsParityError
+from drs_parity.fixtures.fields import format_duration
+from drs_parity.fixtures.regressions import VariantSystem
+from drs_parity.fixtures.scenario import load_scenarios
+from drs_parity.fixtures.scenario_model import (
+    AdvanceStep, ApiStep, ExecutionActionStep, Scenario, StartStep, Step, UntilStep,
 )
 from drs_parity.fixtures.system import System, load_system
+from drs_parity.run.capture import ApiRecord, InvocationCapture, StepCapture, Timeline, plain_item, scan_tables
+from drs_parity.world.clock import VirtualClock
+from drs_parity.world.deploy import Stack
+from drs_parity.world.world import World
 
 UNTIL_INCREMENT = 60  # seconds the clock moves between two checks of an until condition
 UNROUTED_ANSWER = (403, {"message": "Missing Authentication Token"})  # API Gateway REST, unknown resource
 PLACEHOLDER = re.compile(r"\{(execution|plan:[^{}]+|group:[^{}]+)\}")
 
 
-class RunError(RuntimeError):
+class RunError(DrsParityError, RuntimeError):
     """The run could not go on (deploy failed, a fixture item was refused, ...); `timeline` holds what was captured."""
 
     def __init__(self, message: str, timeline: Timeline | None = None) -> None:
@@ -34,20 +40,25 @@ class RunError(RuntimeError):
 
 
 def run_side(system: System | str, scenario: Scenario | str, backend: str = "moto", clock_start: float | None = None,
-             world: Any = None) -> Timeline:
+             world: World | None = None) -> Timeline:
     """Run `scenario` on `system` in a fresh World (or in `world`, already started, owned by the caller)."""
     system = system if isinstance(system, System) else load_system(system)
     scenario = scenario if isinstance(scenario, Scenario) else load_scenarios([scenario])[0]
-    if world is None:
-        from drs_parity.world.world import World  # the world module pulls in moto; only needed for a real run
+    lifetime: AbstractContextManager[World] = (
+        prepared_world(scenario, backend, clock_start) if world is None else nullcontext(world))
+    with lifetime as started, on_import_path(system.code):
+        return SideRun(started, system, scenario).run()
 
-        clock = VirtualClock(clock_start) if clock_start is not None else None
-        world = World(backend=backend, clock=clock, region=scenario.region)
-        lifetime: Any = world
-    else:
-        lifetime = nullcontext(world)
-    with lifetime, on_import_path(system.code):
-        return SideRun(world, system, scenario).run()
+
+@contextmanager
+def prepared_world(scenario: Scenario, backend: str = "moto", clock_start: float | None = None,
+                   variant: VariantSystem | None = None) -> Iterator[World]:
+    """A started World for one side (IAM enforced, as in every world), with the variant's DRS faults loaded."""
+    clock = VirtualClock(clock_start) if clock_start is not None else None
+    with World(backend=backend, clock=clock, region=scenario.region) as world:
+        if variant is not None and variant.regression.drs_faults:  # scripted DRS faults, before the run starts
+            world.drs.load(None, None, [dict(fault) for fault in variant.regression.drs_faults])
+        yield world
 
 
 @contextmanager
@@ -64,13 +75,13 @@ def on_import_path(folder: Path | None) -> Iterator[None]:
 class SideRun:
     """The state of one side's run: deployed stack, generated ids, the current execution, the captured steps."""
 
-    def __init__(self, world: Any, system: System, scenario: Scenario) -> None:
+    def __init__(self, world: World, system: System, scenario: Scenario) -> None:
         self.world = world
         self.system = system
         self.scenario = scenario
         self.timeline = Timeline(side=system.name, scenario=scenario.name, backend=world.backend_name,
                                  clock_start=world.clock.now_int())
-        self.stack: Any = None
+        self.stack: Stack | None = None  # set by deploy(), the first thing setup() does
         self._roles: dict[str, str] = {}
 
     # -- the run ----------------------------------------------------------------------------------------------------
@@ -253,6 +264,7 @@ class SideRun:
         return self.timeline.current_execution
 
     def physical_id(self, logical_id: str) -> str:
+        assert self.stack is not None, "physical ids exist only once the stack is deployed"
         return self.stack.resources[logical_id]
 
     def table_name(self, logical_name: str) -> str:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Protocol
 
+from drs_parity.world.host import FunctionHost
+
 # Where the IAM action name differs from the botocore operation name.
 ACTION_NAMES = {("lambda", "Invoke"): "InvokeFunction", ("lambda", "InvokeAsync"): "InvokeFunction"}
 # Error code each service answers an authorisation failure with.
@@ -24,6 +26,14 @@ class FunctionLike(Protocol):
     name: str
     role_arn: str
     environment: dict[str, str]
+
+
+class ClientSource(Protocol):
+    """Where the guard gets its IAM client and default region: a World (which itself installs the guard)."""
+
+    region: str
+
+    def client(self, service: str) -> Any: ...
 
 
 # -- policy documents -------------------------------------------------------------------------------------------------
@@ -245,7 +255,7 @@ def _region_of(function: FunctionLike, default: str) -> str:
     return environment.get("AWS_REGION") or environment.get("AWS_DEFAULT_REGION") or default
 
 
-def enforce_iam(world: Any, host: Any) -> IamGuard:
+def enforce_iam(world: ClientSource, host: FunctionHost) -> IamGuard:
     """Install IAM enforcement on `host`: every outbound call of a deployed function is checked against its role."""
     # the IAM client is made on the first guarded call: worlds whose functions never run pay nothing
     guard = IamGuard(lambda role_arn: load_role_statements(world.client("iam"), role_arn), world.region)

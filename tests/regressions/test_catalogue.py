@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from drs_parity.diagnose.doctor import LINKS
-from drs_parity.fixtures.regressions import RegressionOutcome, check_regression, list_regressions, load_catalogue, \
-    load_regression, regressions_dir
+from drs_parity.fixtures.chain import LINKS
+from drs_parity.fixtures.regressions import list_regressions, load_catalogue, load_regression, regressions_dir
+from drs_parity.gate.regressions import RegressionOutcome, check_regression
 
 ENTRIES = list_regressions()
 

@@ -3,7 +3,8 @@
 from .emulator import DrsEmulator
 from .launchers import Ec2Launcher, FakeLauncher
 from .models import DrsError, RequestContext, SourceServer
-from .transport import DrsServer, WallClock, serve_forever
+from .standalone import WallClock, serve_forever
+from .transport import DrsServer
 
 __all__ = [
     "DrsEmulator", "DrsError", "DrsServer", "Ec2Launcher", "FakeLauncher", "RequestContext", "SourceServer",

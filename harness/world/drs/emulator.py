@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import transport
+from .backend import DrsBackend
 from .launchers import FakeLauncher
-from .models import Clock, DrsBackend, RecoveryInstanceLauncher
+from .models import Clock, RecoveryInstanceLauncher
 from .responses import AccountResolver, DrsResponder, WireResponse
 
 

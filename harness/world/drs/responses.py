@@ -13,7 +13,8 @@ from urllib.parse import unquote
 from botocore import xform_name
 from botocore.model import OperationModel
 
-from .models import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, DrsBackend, DrsError, RequestContext
+from .backend import DrsBackend
+from .models import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, DrsError, RequestContext
 from .validation import FieldProblem, drs_service_model, validate
 
 AccountResolver = Callable[[str], str]

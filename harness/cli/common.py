@@ -1,0 +1,64 @@
+"""What every subcommand shares: its registry entry, the backend option, CliError and one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+from drs_parity.errors import DrsParityError, ExitCode, InputError
+from drs_parity.world.backends import backend_available
+
+PROG = "drs-parity"
+BACKENDS = ("moto", "moto-server", "localstack")
+
+
+class CliError(InputError):
+    """A user mistake or an unusable environment: printed as one line, exit 2."""
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One `drs-parity NAME`: its help line, how it declares its options and `run(args) -> exit code`."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def fail(message: str, code: ExitCode = ExitCode.ERROR) -> int:
+    """Print `message` as the one-line error on stderr; the exit code."""
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return code
+
+
+def exit_code_of(command: Callable[[], int]) -> int:
+    """Run `command`; a harness error is its one line and exit code, Ctrl-C one line, a closed pipe silence."""
+    try:
+        return command()
+    except DrsParityError as error:
+        return fail(str(error), error.exit_code)
+    except KeyboardInterrupt:
+        return fail("interrupted")
+    except BrokenPipeError:  # `drs-parity doctor | head`: the reader left; nothing more to say
+        sys.stderr.close()
+        return ExitCode.ERROR
+
+
+# -- shared options ---------------------------------------------------------------------------------------------------
+def add_backend_argument(parser: argparse.ArgumentParser) -> None:
+    """The `--backend` option."""
+    parser.add_argument("--backend", default="moto", help=f"emulated AWS: {', '.join(BACKENDS)} (default moto)")
+
+
+def require_backend(name: str) -> str:
+    """The backend name, checked to be known and reachable (CliError otherwise)."""
+    if name not in BACKENDS:
+        raise CliError(f"unknown backend {name!r} (known: {', '.join(BACKENDS)})")
+    available, reason = backend_available(name)
+    if not available:
+        raise CliError(f"backend {name} is not available: {reason}")
+    return name
+

@@ -1,0 +1,91 @@
+"""`drs-parity run`: the parity run of both systems over the scenarios, its reports and its verdict."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+from pathlib import Path
+
+from drs_parity.cli.common import CliError, Subcommand, add_backend_argument, require_backend
+from drs_parity.compare.rules import load_rules
+from drs_parity.fixtures.regressions import load_regression, regressed_system
+from drs_parity.fixtures.scenario import list_scenarios, load_scenarios
+from drs_parity.fixtures.system import load_system
+from drs_parity.gate.parity import DEFAULT_LEFT, DEFAULT_RIGHT, run_parity
+from drs_parity.gate.regressions import side_runner
+from drs_parity.gate.results import ParityResult
+from drs_parity.report.files import write_reports
+from drs_parity.report.html_page import to_html
+from drs_parity.report.json_report import to_json
+from drs_parity.report.terminal import Progress, terminal_summary
+
+RUN_HELP = "run the scenarios on both sides and diff what users see (exit 0 parity, 1 divergence, 2 error)"
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """`drs-parity run`'s options."""
+    parser.add_argument("--left", default=DEFAULT_LEFT,
+                        help=f"system name or description file (default {DEFAULT_LEFT})")
+    parser.add_argument("--right", default=DEFAULT_RIGHT,
+                        help=f"system name or description file (default {DEFAULT_RIGHT})")
+    parser.add_argument("--scenario", action="append", metavar="NAME", help="scenario (repeatable; default: all)")
+    add_backend_argument(parser)
+    parser.add_argument("--right-regression", metavar="NAME",
+                        help="switch on a regression catalogue entry (fixtures/regressions) for the right side")
+    parser.add_argument("--rules", type=Path, metavar="FILE", help="accepted divergences (YAML or TOML)")
+    parser.add_argument("--out", type=Path, default=Path("parity-report"), metavar="DIR",
+                        help="report folder (default ./parity-report)")
+    parser.add_argument("--junit", type=Path, metavar="FILE", help="JUnit XML file (default DIR/junit.xml)")
+    parser.add_argument("--no-calibrate", dest="calibrate", action="store_false",
+                        help="skip running each side against itself to find noise")
+    parser.add_argument("--format", choices=("md", "html", "json"), default="md",
+                        help="what to print: md (summary table and verdict), html or json (the whole report)")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """`drs-parity run`: configuration errors raise the CLI's one-line error; the verdict is the exit code."""
+    rules = load_rules(args.rules)
+    regression = load_regression(args.right_regression) if args.right_regression else None
+    left, right = load_system(args.left), load_system(args.right)
+    if regression is not None and right.name != regression.base:
+        raise CliError(f"regression {regression.name} applies to {regression.base}, not {right.name}")
+    scenarios = load_scenarios(args.scenario or list_scenarios())
+    if not scenarios:
+        raise CliError("no scenarios to run (is DRS_PARITY_FIXTURES pointing at a fixtures folder?)")
+    backend = require_backend(args.backend)
+    _require_writable_folder(args.out)  # say so before a long run, not after it
+    with regressed_system(regression) if regression is not None else contextlib.nullcontext() as variant:
+        runner = side_runner(variant) if variant is not None else None
+        right = variant.system if variant is not None else right
+        result = run_parity(left, right, scenarios, backend, rules, calibrate=args.calibrate, progress=Progress(),
+                            runner=runner)
+    try:
+        write_reports(result, args.out, args.junit)
+    except OSError as error:
+        raise CliError(f"cannot write the report: {error.filename}: {error.strerror}") from None
+    print_result(result, args.format)
+    return result.exit_code
+
+
+def _require_writable_folder(folder: Path) -> None:
+    """The report folder, created; CliError when it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as problem:
+        raise CliError(f"cannot write the report to {folder}: {problem.strerror}") from None
+    if not folder.is_dir():
+        raise CliError(f"cannot write the report to {folder}: it is not a folder")
+
+
+def print_result(result: ParityResult, output_format: str) -> None:
+    """The terminal output: md (summary, chains, first divergences, verdict), html or json."""
+    if output_format == "json":
+        print(json.dumps(to_json(result), indent=2, sort_keys=True, default=str))
+    elif output_format == "html":
+        print(to_html(result))
+    else:
+        print(terminal_summary(result))
+
+
+COMMAND = Subcommand("run", RUN_HELP, add_run_arguments, run_command)

@@ -1,0 +1,61 @@
+"""`drs-parity side`: run one scenario on one side, print its steps and check the scenario's expectations."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from drs_parity.cli.common import CliError, Subcommand, add_backend_argument, require_backend
+from drs_parity.errors import ExitCode
+from drs_parity.fixtures.scenario import load_scenarios
+from drs_parity.fixtures.system import load_system
+from drs_parity.run.capture import StepCapture
+from drs_parity.run.driver import check_expectations, run_side
+
+
+def add_side_arguments(parser: argparse.ArgumentParser) -> None:
+    """`drs-parity side`'s options."""
+    parser.add_argument("--system", required=True, help="system name (fixtures/systems) or description file")
+    parser.add_argument("--scenario", required=True, help="scenario name (fixtures/scenarios) or file")
+    add_backend_argument(parser)
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write the captured timeline as JSON")
+
+
+def side(args: argparse.Namespace) -> int:
+    """One line per step, the unmet expectations; exit 1 when one is unmet."""
+    system = load_system(args.system)
+    scenario = load_scenarios([args.scenario])[0]
+    backend = require_backend(args.backend)
+    timeline = run_side(system, scenario, backend=backend)
+    for step in timeline.steps:
+        print(_step_summary(step, timeline.steps[0].time))
+    if args.json:
+        _write_text(args.json, timeline.to_json())
+    problems = check_expectations(scenario, timeline)
+    for problem in problems:
+        print(f"UNMET  {problem}")
+    print(f"{system.name} / {scenario.name}: " + ("expectations met" if not problems else f"{len(problems)} unmet"))
+    return ExitCode.DIVERGENCE if problems else ExitCode.OK
+
+
+def _step_summary(step: StepCapture, start: int) -> str:
+    """One step as one line: virtual time, name, console statuses and how much was captured."""
+    elapsed = step.time - start
+    clock = f"{elapsed // 3600:02d}:{elapsed % 3600 // 60:02d}:{elapsed % 60:02d}"
+    statuses = ",".join(str(record["status"]) for record in step.api if not record["console"]) or "-"
+    outcome = f"  {step.until['outcome']} ({step.until['status']})" if step.until else ""
+    return (f"[{step.index:>2}] t+{clock}  {step.name:<40} api {statuses:<8} invocations {len(step.invocations):>3}  "
+            f"calls {len(step.calls):>3}  logs {len(step.logs):>3}{outcome}")
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write `text` to `path`, creating its folder like `run --out` does; a failure is the user's one-line error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"cannot write {path}: {error.strerror}") from None
+
+
+COMMAND = Subcommand("side", "run one scenario on one side and check the scenario's expectations", add_side_arguments,
+                     side)

@@ -1,0 +1,244 @@
+"""The chain's links, checked in the order of the seed's investigation steps: status, index, finder, poller, AWS calls."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Any, Iterator, Mapping
+
+from drs_parity.diagnose.diagnosis import FAIL, PASS, SKIP, Evidence, Home
+from drs_parity.diagnose.timeline import TimelineView, dedupe, first_with_count, times
+
+STATUS_INDEX = "StatusIndex"
+CHAIN_SERVICES = ("drs", "ec2", "sts")
+FOUND = re.compile(r"^Found (\d+) executions in POLLING status$")
+ID_FILTERS = {"DescribeJobs": ("jobIDs", "job"), "DescribeSourceServers": ("sourceServerIDs", "source server")}
+
+
+def check_status_polling(view: TimelineView, evidence: Evidence | None) -> tuple[str, str]:
+    """The execution's item left INITIATED (the API handed it to the finder as POLLING)."""
+    if view.execution_id is None:
+        return FAIL, "no execution was started (the start step was refused or missing)"
+    history = view.item_history()
+    if not history:
+        return FAIL, f"execution {view.execution_id} has no item in execution-history"
+    statuses = dedupe([item.get("status") for _, item in history])
+    path = " → ".join(str(status) for status in statuses)
+    if statuses == ["INITIATED"]:
+        last = history[-1][0]
+        return FAIL, f"status stayed INITIATED through {view.step_label(last)}; never POLLING"
+    return PASS, f"status {path}"
+
+
+def _queried_attribute(view: TimelineView) -> str:
+    """The attribute the finder's StatusIndex queries name (default `status`, as the contract says)."""
+    for _, call in _index_queries(view):
+        names = (call.get("params") or {}).get("ExpressionAttributeNames") or {}
+        if names:
+            return str(next(iter(names.values())))
+        condition = str((call.get("params") or {}).get("KeyConditionExpression", ""))
+        if condition:
+            return condition.split("=")[0].strip()
+    return "status"
+
+
+def _index_queries(view: TimelineView) -> list[tuple[Mapping[str, Any], dict[str, Any]]]:
+    """(step, call) of every Query on StatusIndex."""
+    return [(step, call) for step, call in view.records("calls")
+            if call.get("operation") == "Query" and (call.get("params") or {}).get("IndexName") == STATUS_INDEX]
+
+
+def check_status_index(view: TimelineView, evidence: Evidence | None) -> tuple[str, str]:
+    """StatusIndex as described (live evidence), else as the finder's queries on it fared."""
+    attribute = _queried_attribute(view)
+    if evidence is not None and evidence.table is not None:
+        return _status_index_of_table(evidence.table, attribute)
+    queries = _index_queries(view)
+    failed = [call for _, call in queries if call.get("error")]
+    if failed:
+        return FAIL, f"finder Query on {STATUS_INDEX} failed: {failed[0].get('error')}{times(len(failed))}"
+    if queries:
+        return PASS, f"{len(queries)} queries on {STATUS_INDEX} succeeded (no table description in a timeline)"
+    return SKIP, f"no table description and no Query on {STATUS_INDEX} to judge by"
+
+
+def _status_index_of_table(table: Mapping[str, Any], attribute: str) -> tuple[str, str]:
+    """StatusIndex of a described table: present, keyed on `attribute`, ACTIVE, projecting ALL."""
+    indexes = {index["IndexName"]: index for index in table.get("GlobalSecondaryIndexes") or ()}
+    name = table.get("TableName")
+    if STATUS_INDEX not in indexes:
+        return FAIL, f"table {name} has no {STATUS_INDEX} (indexes: {', '.join(sorted(indexes)) or 'none'})"
+    index = indexes[STATUS_INDEX]
+    hash_key = next((key["AttributeName"] for key in index.get("KeySchema", ()) if key["KeyType"] == "HASH"), None)
+    state = index.get("IndexStatus", "ACTIVE")
+    projection = (index.get("Projection") or {}).get("ProjectionType")
+    if hash_key != attribute:
+        return FAIL, f"{STATUS_INDEX} of {name} is keyed on {hash_key!r}, but the finder queries {attribute!r}"
+    if state != "ACTIVE":
+        return FAIL, f"{STATUS_INDEX} of {name} is {state}, not ACTIVE"
+    if projection != "ALL":
+        return FAIL, f"{STATUS_INDEX} of {name} projects {projection}, not ALL"
+    return PASS, f"{STATUS_INDEX} of {name}: ACTIVE, HASH {hash_key}, projection ALL"
+
+
+def check_finder_found(view: TimelineView, evidence: Evidence | None) -> tuple[str, str]:
+    """The finder ran on its schedule and found an execution in POLLING status."""
+    runs = [record for _, record in view.records("invocations") if record.get("trigger") == "schedule"]
+    found = [int(match[1]) for match in map(FOUND.match, view.messages(FOUND.match)) if match]
+    if not runs:
+        return FAIL, "the finder never ran: no schedule invocation"
+    if any(count >= 1 for count in found):
+        hits = sum(1 for count in found if count >= 1)
+        return PASS, f"Found {max(found)} executions in POLLING status ({hits} of {len(runs)} finder runs found one)"
+    errors = [str(record["error"]) for record in runs if record.get("error")]
+    if errors:
+        return FAIL, f"the finder failed: {first_with_count(errors)}"
+    failed_queries = [call for _, call in _index_queries(view) if call.get("error")]
+    if failed_queries:
+        return FAIL, f"the finder's Query on {STATUS_INDEX} failed: {failed_queries[0]['error']}"
+    return FAIL, f"{len(runs)} finder runs, every one logged Found 0 executions in POLLING status"
+
+
+def check_poller_invoked(view: TimelineView, evidence: Evidence | None) -> tuple[str, str]:
+    """The finder invoked the poller for this execution and the poller polled it."""
+    invoking = view.messages_about("Invoking poller for execution {id}")
+    polling = view.messages_about("Polling execution: {id}")
+    if polling:
+        return PASS, f"Invoking poller for execution …{times(len(invoking))}; Polling execution: …{times(len(polling))}"
+    errors = view.messages_starting(f"Error invoking poller for execution {view.execution_id}")
+    if errors:
+        return FAIL, first_with_count(errors)
+    failed = [call for _, call in view.records("calls")
+              if call.get("service") == "lambda" and call.get("operation") == "Invoke" and call.get("error")]
+    if failed:
+        target = (failed[0].get("params") or {}).get("FunctionName")
+        return FAIL, f"lambda.Invoke of {target} failed: {failed[0]['error']}{times(len(failed))}"
+    if invoking:
+        return FAIL, f"the finder logged Invoking poller{times(len(invoking))}, but the poller never logged Polling execution"
+    return FAIL, f"the finder never logged Invoking poller for execution {view.execution_id}"
+
+
+def check_poller_wrote(view: TimelineView, evidence: Evidence | None) -> tuple[str, str]:
+    """The poller wrote the waves back and the item changed."""
+    polls = view.messages_about("Polling execution: {id}")
+    if not polls:
+        return SKIP, "not reached: the poller never polled this execution"
+    updated = view.messages(lambda message: message.startswith("Updated ") and
+                            message.endswith(f" waves for execution {view.execution_id}"))
+    errors = view.messages_starting("Error updating execution waves")
+    if errors:
+        return FAIL, first_with_count(errors)
+    skipped = view.messages_about("Execution {id} changed during poll; update skipped")
+    if not updated and skipped:
+        return FAIL, first_with_count(skipped)
+    drs_errors = view.messages_starting("Error querying DRS")
+    if not updated and drs_errors:
+        return SKIP, f"not reached: every poll stopped at DRS ({drs_errors[0]})"
+    if not updated:
+        return FAIL, f"the poller polled {len(polls)} times and never logged Updated N waves"
+    return _item_changed(view, updated)
+
+
+def _item_changed(view: TimelineView, updated: list[str]) -> tuple[str, str]:
+    """Whether the item's waves or lastPolledTime changed after the poller said it updated them."""
+    history = [item for _, item in view.item_history()]
+    waves = dedupe([json.dumps(item.get("waves"), sort_keys=True, default=str) for item in history])
+    polled = any(item.get("lastPolledTime") is not None for item in history)
+    if len(waves) < 2 and not polled:
+        return FAIL, f"{updated[-1]}, but the item's waves and lastPolledTime never changed"
+    final = ", ".join(str(wave.get("status")) for wave in history[-1].get("waves") or ())
+    return PASS, f"{updated[-1]}{times(len(updated))}; waves now {final}"
+
+
+def check_aws_calls(view: TimelineView, evidence: Evidence | None) -> tuple[str, str]:
+    """Every DRS, EC2 and STS call ended well, and each lookup asked where the resource lives."""
+    outcomes: dict[tuple[str, str, str], list[str | None]] = {}
+    for _, call in view.records("calls"):
+        if call.get("service") in CHAIN_SERVICES:
+            key = (str(call.get("function")), str(call["service"]), str(call.get("operation")))
+            outcomes.setdefault(key, []).append(call.get("error"))
+    broken = {key: errors for key, errors in outcomes.items() if errors[-1] is not None}
+    if broken:
+        (function, service, operation), errors = next(iter(broken.items()))
+        failures = [error for error in errors if error]
+        detail = _error_detail(view, failures[-1], f"{service}:{operation}")
+        return FAIL, f"{function} {service}.{operation} failed {len(failures)} of {len(errors)} calls: {detail}"
+    misdirected = _misdirected_lookups(view, evidence)
+    if misdirected:
+        return FAIL, first_with_count(misdirected)
+    served = len(evidence.drs_requests) if evidence else None
+    transient = Counter(error for errors in outcomes.values() for error in errors if error)
+    counts = Counter(service for (_, service, _), errors in outcomes.items() for _ in errors)
+    summary = ", ".join(f"{service} {counts[service]} ok" for service in CHAIN_SERVICES if counts[service])
+    notes = [f"transient {error}{times(n)} then ok" for error, n in sorted(transient.items())]
+    if served is not None:
+        notes.append(f"DRS emulator served {served} requests")
+    return PASS, "; ".join([summary or "no DRS, EC2 or STS call", *notes])
+
+
+def _wave_resources(view: TimelineView) -> dict[str, tuple[str, int, Home]]:
+    """id -> (kind, wave number, the wave's account and region) for each wave's job and servers in this execution."""
+    resources: dict[str, tuple[str, int, Home]] = {}
+    for _, item in view.item_history():
+        for number, wave in enumerate(item.get("waves") or ()):
+            home = (wave.get("accountId"), wave.get("region"))
+            resources.update({str(server): ("source server", number, home) for server in wave.get("serverIds") or ()})
+            if wave.get("jobId"):
+                resources[str(wave["jobId"])] = ("job", number, home)
+    return resources
+
+
+def _id_lookups(view: TimelineView, evidence: Evidence | None) -> Iterator[tuple[str, Home, list[str]]]:
+    """(operation, where it asked, ids) of each successful DRS call that filters by ids (DRS omits unknown ones).
+
+    Live evidence gives the emulator's log (account and region); a plain timeline its calls (region only).
+    """
+    if evidence is not None and evidence.drs_homes:
+        asked = [(request.get("operation"), (request.get("account"), request.get("region")), request.get("params"))
+                 for request in evidence.drs_requests if not request.get("error")]
+    else:
+        asked = [(call.get("operation"), (None, call.get("region")), call.get("params"))
+                 for _, call in view.records("calls") if call.get("service") == "drs" and not call.get("error")]
+    for operation, where, params in asked:
+        if operation in ID_FILTERS:
+            ids = ((params or {}).get("filters") or {}).get(ID_FILTERS[str(operation)][0]) or []
+            yield str(operation), where, [str(resource_id) for resource_id in ids]
+
+
+def _misdirected_lookups(view: TimelineView, evidence: Evidence | None) -> list[str]:
+    """One line per lookup that asked one account or region for a wave's job or server that lives in another.
+
+    Where it lives: the DRS emulator's state with live evidence, else the wave's account and region in the item.
+    """
+    resources = _wave_resources(view)
+    homes = evidence.drs_homes if evidence is not None else {}
+    keeper = "which DRS has in" if homes else "which the item puts in"
+    lines = []
+    for operation, asked, ids in _id_lookups(view, evidence):
+        for resource_id in (resource_id for resource_id in ids if resource_id in resources):
+            kind, number, wave_home = resources[resource_id]
+            home = homes.get(resource_id, wave_home)
+            if any(_differs(here, there) for here, there in zip(asked, home)):
+                lines.append(f"{operation} asked {_place(asked, home)} for {kind} {resource_id} of wave {number}, "
+                             f"{keeper} {_place(home, asked)}")
+    return lines
+
+
+def _differs(here: str | None, there: str | None) -> bool:
+    """Both known and not the same."""
+    return None not in (here, there) and here != there
+
+
+def _place(where: Home, other: Home) -> str:
+    """The region, preceded by the account when the two places' accounts differ."""
+    return f"account {where[0]} {where[1]}" if _differs(where[0], other[0]) else str(where[1])
+
+
+def _error_detail(view: TimelineView, code: str, action: str) -> str:
+    """The log line or item message that quotes the error (it carries AWS's message), else the bare code."""
+    texts = view.messages(lambda message: True)
+    texts += [str(item.get("errorMessage")) for _, item in view.items() if item.get("errorMessage")]
+    quoting = [text for text in texts if f"{code}:" in text or f" {action} " in text]
+    return quoting[-1] if quoting else code
+

@@ -1,0 +1,32 @@
+"""Evidence only a live world holds: the deployed execution-history table and where the DRS emulator keeps what."""
+
+from __future__ import annotations
+
+from drs_parity.diagnose.diagnosis import Evidence, Home
+from drs_parity.fixtures.system import System
+from drs_parity.world.drs.backend import DrsBackend
+from drs_parity.world.world import World
+
+
+def physical_id(world: World, logical_id: str) -> str | None:
+    """The physical id of a logical resource in the world's (only) stacks."""
+    cloudformation = world.client("cloudformation")
+    for stack in cloudformation.describe_stacks()["Stacks"]:
+        for resource in cloudformation.describe_stack_resources(StackName=stack["StackName"])["StackResources"]:
+            if resource["LogicalResourceId"] == logical_id:
+                return resource.get("PhysicalResourceId")
+    return None
+
+
+def collect_evidence(world: World, system: System) -> Evidence:
+    """describe-table of the execution-history table; the DRS emulator's request log and where it keeps what."""
+    table_name = physical_id(world, system.tables["execution-history"])
+    table = world.client("dynamodb").describe_table(TableName=table_name)["Table"] if table_name else None
+    return Evidence(table=table, drs_requests=list(world.drs.requests), drs_homes=drs_homes(world.drs.backend))
+
+
+def drs_homes(backend: DrsBackend) -> dict[str, Home]:
+    """Job and source server id -> (account, region) of the emulator's state that holds it."""
+    with backend.lock:
+        owned = [*backend.servers, *backend.jobs]
+    return {resource_id: (context.account_id, context.region) for context, resource_id in owned}

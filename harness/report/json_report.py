@@ -1,0 +1,56 @@
+"""The machine-readable report (JSON, `schemaVersion` 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drs_parity.compare.divergence import Divergence
+from drs_parity.gate.results import ParityResult, ScenarioResult
+from drs_parity.report.texts import headline, record_of
+
+SCHEMA_VERSION = 2
+
+
+def divergence_json(d: Divergence) -> dict[str, Any]:
+    """A divergence's JSON form plus the record it belongs to."""
+    return {**d.to_dict(), "record": record_of(d)}
+
+
+def first_divergence_json(result: ScenarioResult, left: str, right: str) -> dict[str, Any] | None:
+    """Where a scenario first diverged: step, the leading divergence's kind and path, the headline, the count."""
+    first = result.first_step
+    if not first:
+        return None
+    return {"step": {"index": first[0].step_index, "name": first[0].step_name}, "kind": first[0].kind,
+            "path": first[0].path, "count": len(first), "headline": headline(result, left, right)}
+
+
+def scenario_summary(result: ScenarioResult, left: str, right: str) -> dict[str, Any]:
+    """One scenario's entry of the JSON report."""
+    return {
+        "name": result.scenario, "status": result.status, "error": result.error,
+        "final": {"left": result.left_final, "right": result.right_final},
+        "chain": {"left": result.left_chain.to_dict() if result.left_chain else None,
+                  "right": result.right_chain.to_dict() if result.right_chain else None},
+        "firstDivergence": first_divergence_json(result, left, right),
+        "counts": {status: len(result.with_status(status)) for status in ("divergence", "accepted", "noise")},
+        "timings": {name: round(value, 3) for name, value in result.timings.items()},
+    }
+
+
+def to_json(result: ParityResult) -> dict[str, Any]:
+    """The machine-readable report; `schemaVersion` changes only when a consumer would have to."""
+    return {
+        "schemaVersion": SCHEMA_VERSION,
+        "left": result.left, "right": result.right, "backend": result.backend,
+        "verdict": result.verdict, "exitCode": int(result.exit_code), "calibrated": result.calibrated,
+        "rules": {"source": result.rules_source},
+        "scenarios": [scenario_summary(scenario, result.left, result.right) for scenario in result.scenarios],
+        "divergences": [divergence_json(d) for d in result.all_with_status("divergence")],
+        "accepted": [divergence_json(d) for d in result.all_with_status("accepted")],
+        "excludedAsNoise": [divergence_json(d) for d in result.all_with_status("noise")],
+        "noise": [entry.to_dict() for scenario in result.scenarios for entry in scenario.noise],
+        "staleRules": [rule.to_dict() for rule in result.stale_rules],
+        "timings": {"total": round(result.seconds, 3),
+                    "scenarios": {s.scenario: round(s.seconds, 3) for s in result.scenarios}},
+    }

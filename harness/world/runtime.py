@@ -1,0 +1,249 @@
+"""The Lambda Python runtime, emulated: context object, handler loading, log capture, environment, marshalling."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import importlib
+import io
+import json
+import logging
+import os
+import sys
+import time
+from decimal import Decimal
+from typing import Any, Callable, Iterator, Mapping
+
+from drs_parity.world.clock import VirtualClock
+from drs_parity.world.functions import DeployedFunction, Invocation
+
+_ENV_PREFIXES_NOT_INHERITED = ("AWS_", "LOCALSTACK_", "LAMBDA_", "_HANDLER", "_X_AMZN")
+_LOGGERS_NOT_OF_THE_FUNCTION = ("moto", "werkzeug", "harness")  # emulator threads, never a Lambda's own lines
+_DEFAULT_ROOT_LEVEL = logging.WARNING  # the Lambda Python runtime's root logger level
+
+LambdaHandler = Callable[[Any, "LambdaContext"], Any]
+
+
+@contextlib.contextmanager
+def sleep_recorded_in(invocation: Invocation) -> Iterator[None]:
+    """While a handler runs, time.sleep returns at once and is added up on the invocation.
+
+    An invocation happens at one virtual instant: a real sleep (botocore's retry back-off, a handler's own
+    wait) would only cost wall time and make runs depend on the machine's speed.
+    """
+    real_sleep = time.sleep
+
+    def record(seconds: float) -> None:
+        invocation.slept += max(0.0, float(seconds))
+
+    time.sleep = record
+    try:
+        yield
+    finally:
+        time.sleep = real_sleep
+
+
+class LambdaContext:
+    """The subset of the Lambda Python runtime's context object handlers use."""
+
+    def __init__(self, function: DeployedFunction, request_id: str, clock: VirtualClock) -> None:
+        self.function_name = function.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = function.arn
+        self.memory_limit_in_mb = str(function.memory_size)  # a string, as in the real runtime
+        self.aws_request_id = request_id
+        self.log_group_name = f"/aws/lambda/{function.name}"
+        self.log_stream_name = f"{clock.isoformat()[:10].replace('-', '/')}/[$LATEST]{request_id.replace('-', '')}"
+        self.identity = None
+        self.client_context = None
+        self._deadline = clock.now() + function.timeout
+        self._clock = clock
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - self._clock.now()) * 1000))
+
+
+class RuntimeFailure(Exception):
+    """A failure of the Lambda runtime itself (import, handler lookup), reported with the runtime's error type."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+
+def marshal(result: Any) -> Any:
+    """The result as the caller receives it: through JSON, as the Lambda runtime sends it."""
+    try:
+        return json.loads(json.dumps(result, default=_decimal_default))
+    except (TypeError, ValueError) as exc:
+        raise RuntimeFailure("Runtime.MarshalError", f"Unable to marshal response: {exc}") from exc
+
+
+def load_handler(function: DeployedFunction) -> LambdaHandler:
+    """The function's handler, imported as the runtime does (RuntimeFailure when it cannot be)."""
+    module_name, _, attribute = function.handler.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise RuntimeFailure("Runtime.ImportModuleError",
+                             f"Unable to import module '{module_name}': {exc}") from exc
+    handler = getattr(module, attribute, None)
+    if not callable(handler):
+        raise RuntimeFailure("Runtime.HandlerNotFound", f"Handler '{attribute}' missing on module '{module_name}'")
+    return handler
+
+
+# -- JSON helpers ------------------------------------------------------------------------------------------------------
+def _decimal_default(value: Any) -> Any:
+    # what the Lambda Python runtime does with DynamoDB's Decimals in a handler result
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def json_safe(value: Any) -> Any:
+    """A JSON-serialisable copy of botocore API params (bytes decoded, streams named, datetimes ISO)."""
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(json_safe(item) for item in value)
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, Decimal):
+        return _decimal_default(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if hasattr(value, "read"):
+        return "<stream>"
+    return str(value)
+
+
+def _parse_json_object(text: str) -> dict[str, Any] | None:
+    stripped = text.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
+        return None
+    try:
+        parsed = json.loads(stripped)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _log_entry(text: str, level: str | None) -> dict[str, Any]:
+    """A JSON-object line becomes its dict (level filled in); any other line is RAW (or its logging level)."""
+    parsed = _parse_json_object(text)
+    if parsed is not None:
+        parsed.setdefault("level", level or "INFO")
+        return parsed
+    return {"level": level or "RAW", "message": text}
+
+
+# -- per-invocation capture --------------------------------------------------------------------------------------------
+class _LineWriter(io.TextIOBase):
+    """A stdout/stderr stand-in that turns whatever the handler prints into log entries, line by line."""
+
+    def __init__(self, logs: list[dict[str, Any]]) -> None:
+        self._logs = logs
+        self._partial = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._partial += text
+        *lines, self._partial = self._partial.split("\n")
+        for line in lines:
+            if line.strip():
+                self._logs.append(_log_entry(line, None))
+        return len(text)
+
+    def close_line(self) -> None:
+        if self._partial.strip():
+            self._logs.append(_log_entry(self._partial, None))
+        self._partial = ""
+
+
+def _set_level(logger: logging.Logger, level: int) -> None:
+    """setLevel, skipped when nothing changes (setLevel clears the level cache of every logger of the process)."""
+    if logger.level != level:
+        logger.setLevel(level)
+
+
+class _LogRecordCollector(logging.Handler):
+    def __init__(self, logs: list[dict[str, Any]]) -> None:
+        super().__init__(logging.NOTSET)
+        self._logs = logs
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(_LOGGERS_NOT_OF_THE_FUNCTION):
+            return
+        entry = _log_entry(record.getMessage(), record.levelname)
+        if record.exc_info and record.exc_info[0] is not None:
+            entry.setdefault("exception", record.exc_info[0].__name__)
+        self._logs.append(entry)
+
+
+@contextlib.contextmanager
+def captured_output(logs: list[dict[str, Any]], root_levels: dict[str, int], function: str) -> Iterator[None]:
+    """Collect prints and log records as one invocation's lines; each function keeps its own root log level."""
+    root = logging.getLogger()
+    outer_level = root.level
+    _set_level(root, root_levels.get(function, _DEFAULT_ROOT_LEVEL))
+    collector = _LogRecordCollector(logs)
+    stdout, stderr = _LineWriter(logs), _LineWriter(logs)
+    root.addHandler(collector)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            yield
+    finally:
+        root.removeHandler(collector)
+        stdout.close_line()
+        stderr.close_line()
+        root_levels[function] = root.level
+        _set_level(root, outer_level)
+
+
+# -- environment -------------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def replaced_environ(env: Mapping[str, str]) -> Iterator[None]:
+    """os.environ is exactly `env` inside the block and exactly what it was before afterwards."""
+    saved = dict(os.environ)
+    _turn_environ(saved, env)
+    try:
+        yield
+    finally:
+        _turn_environ(dict(os.environ), saved)
+
+
+def _turn_environ(current: Mapping[str, str], wanted: Mapping[str, str]) -> None:
+    """Make os.environ (now `current`) equal `wanted`, touching only the variables that differ."""
+    # every os.environ write is a putenv/unsetenv; an invocation changes a handful of a hundred variables
+    for key in current.keys() - wanted.keys():
+        del os.environ[key]
+    for key, value in wanted.items():
+        if current.get(key) != value:
+            os.environ[key] = value
+
+
+def environ_without_aws(extra: Mapping[str, str]) -> dict[str, str]:
+    """The process environment minus AWS/LocalStack/Lambda settings, plus `extra` (so nothing leaks in)."""
+    kept = {key: value for key, value in os.environ.items() if not key.startswith(_ENV_PREFIXES_NOT_INHERITED)}
+    return {**kept, **extra}
+
+
+def purge_modules(packages: set[str]) -> None:
+    """Forget imported modules of `packages` so the next import is a cold start (pytest's own modules stay)."""
+    for name in list(sys.modules):
+        top = name.split(".", 1)[0]
+        leaf = name.rsplit(".", 1)[-1]
+        if top in packages and not (leaf.startswith("test_") or leaf == "conftest"):
+            del sys.modules[name]
+

@@ -1,0 +1,104 @@
+"""Integration: run_side drives a whole scenario on the reference monolith in a moto world and captures each step."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from drs_parity.run.driver import RunError, check_expectations, run_side
+from drs_parity.fixtures.scenario import load_scenarios
+from drs_parity.fixtures.system import load_system
+
+pytestmark = pytest.mark.slow  # easy to find: pytest -m slow tests/harness/run/test_driver.py
+
+
+@pytest.fixture(scope="module")
+def two_wave_timeline():
+    scenario = load_scenarios(["two-wave-drill"])[0]
+    return scenario, run_side(load_system("monolithic"), scenario, backend="moto")
+
+
+def test_two_wave_drill_on_the_monolith_meets_its_expectations(two_wave_timeline) -> None:
+    scenario, timeline = two_wave_timeline
+    assert check_expectations(scenario, timeline) == []
+    assert [step.name for step in timeline.steps][:2] == ["setup", "start main DRILL"]
+    assert len(timeline.steps) == len(scenario.steps) + 1
+    assert timeline.backend == "moto" and timeline.side == "monolithic"
+    assert set(timeline.ids) == {"group:app", "group:web", "plan:main", "execution:1"}
+    json.dumps(timeline.to_dict())
+
+
+def test_setup_creates_fixture_items_through_the_api(two_wave_timeline) -> None:
+    _, timeline = two_wave_timeline
+    setup = timeline.steps[0]
+    assert [(r["method"], r["path"], r["status"]) for r in setup.api] == [
+        ("POST", "/protection-groups", 201), ("POST", "/protection-groups", 201), ("POST", "/recovery-plans", 201)]
+    assert {g["groupName"] for g in setup.tables["protection-groups"]} == {"App tier", "Web tier"}
+    assert setup.tables["execution-history"] == []
+
+
+def test_each_step_captures_console_reads_tables_calls_and_logs(two_wave_timeline) -> None:
+    _, timeline = two_wave_timeline
+    start, advance = timeline.steps[1], timeline.steps[2]
+    assert start.api[0]["status"] == 202 and not start.api[0]["console"]
+    assert [(r["method"], r["console"]) for r in start.api[1:]] == [("GET", True)] * 3
+    assert advance.time - start.time == 180
+    assert {c["function"] for c in advance.calls} == {"api"}  # the monolith's one function, named by its first role
+    assert any(c["service"] == "drs" and c["operation"] == "DescribeJobs" for c in advance.calls)
+    assert any(line["message"].startswith("Polling execution: ") for line in advance.logs)
+    history = advance.tables["execution-history"]
+    assert len(history) == 1 and not any(isinstance(v, float) and v.is_integer() for v in history[0].values())
+
+
+def test_until_records_when_the_condition_was_met(two_wave_timeline) -> None:
+    _, timeline = two_wave_timeline
+    until = timeline.steps[3].until
+    assert until is not None and until["outcome"] == "met" and until["status"] == "COMPLETED"
+    assert until["at"] == timeline.steps[3].time
+
+
+def test_unmet_until_is_recorded_not_raised(tmp_path) -> None:
+    scenario = load_scenarios(["pause-resume"])[0]
+    text = scenario.path.read_text().replace("within: 15m", "within: 2m")
+    short = tmp_path / "pause-resume.yaml"
+    short.write_text(text)
+    timeline = run_side("monolithic", str(short))
+    until = timeline.steps[2].until
+    assert until["outcome"] == "unmet" and until["waited"] == 120 and until["at"] is None
+    assert any("not met after 2m" in problem for problem in check_expectations(load_scenarios([str(short)])[0],
+                                                                              timeline))
+
+
+def test_thirty_minute_drill_spans_thirty_virtual_minutes() -> None:
+    # its wall time is a figure of bench/run_bench.py, not an assertion
+    timeline = run_side("monolithic", "thirty-minute-drill")
+    assert check_expectations(load_scenarios(["thirty-minute-drill"])[0], timeline) == []
+    assert timeline.steps[-1].time - timeline.clock_start == 30 * 60
+
+
+def test_refused_fixture_item_is_a_run_error_naming_it(tmp_path) -> None:
+    scenario = load_scenarios(["recovery"])[0]
+    text = scenario.path.read_text().replace("groupName: Billing application", "groupName: Billing database")
+    duplicate = tmp_path / "recovery.yaml"
+    duplicate.write_text(text)
+    with pytest.raises(RunError, match=r"protectionGroups\[1\] \(key 'app'\).*409.*DUPLICATE_NAME") as raised:
+        run_side("monolithic", str(duplicate))
+    assert raised.value.timeline is not None
+
+
+def test_unrouted_paths_answer_like_api_gateway_and_query_placeholders_resolve(tmp_path) -> None:
+    scenario = load_scenarios(["two-wave-drill"])[0]
+    extra = ('  - api: {method: GET, path: /nope}\n'
+             '  - api: {method: GET, path: /executions, query: {limit: "1", nextToken: "{execution}"}}\n')
+    text = scenario.path.read_text().replace("expect:", extra + "expect:")
+    steps_added = tmp_path / "two-wave-drill.yaml"
+    steps_added.write_text(text)
+
+    timeline = run_side("decomposed", str(steps_added))  # the monolith's "/" route would serve /nope itself
+
+    unrouted, listed = timeline.steps[-2].api[0], timeline.steps[-1].api[0]
+    assert (unrouted["path"], unrouted["status"], unrouted["body"]) == (
+        "/nope", 403, {"message": "Missing Authentication Token"})
+    assert listed["path"] == f"/executions?limit=1&nextToken={timeline.current_execution}"
+    assert listed["status"] == 200 and listed["body"]["executions"] == []  # the only execution was the token

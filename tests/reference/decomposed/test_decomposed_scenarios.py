@@ -1,0 +1,30 @@
+"""Every fixture scenario, run on the decomposed system from POST to its expected final status."""
+
+from pathlib import Path
+
+import pytest
+
+from drs_parity.run.driver import check_expectations, run_side
+from drs_parity.fixtures.scenario import load_scenarios
+from drs_parity.fixtures.system import load_system
+from drs_parity.world.world import World
+
+SCENARIOS = sorted((Path(__file__).resolve().parents[3] / "fixtures" / "scenarios").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[path.stem for path in SCENARIOS])
+def test_scenario_reaches_expected_outcome_on_moto(path):
+    scenario = load_scenarios([path])[0]
+    timeline = run_side(load_system("decomposed"), scenario, "moto")
+    assert check_expectations(scenario, timeline) == []
+    errors = [invocation for step in timeline.steps for invocation in step.invocations if invocation.get("error")]
+    assert errors == []
+
+
+@pytest.mark.moto_server
+@pytest.mark.parametrize("name", ["two-wave-drill", "cross-account"])
+def test_scenario_on_moto_server(moto_server, name):
+    scenario = load_scenarios([p for p in SCENARIOS if p.stem == name])[0]
+    with World("moto-server", moto_server_port=moto_server.port, region=scenario.region) as world:
+        timeline = run_side(load_system("decomposed"), scenario, world=world)
+    assert check_expectations(scenario, timeline) == []
