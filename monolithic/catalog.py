@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any, Mapping
 
-from . import domain, validation
-from .aws import AwsError
-from .errors import ApiError, drs_error, missing_protection_group, plan_already_executing
-from .repositories import ConditionFailed, _Table
-from .services import Services, now, own_account_id
+import domain
+import validation
+from aws import AwsError
+from errors import ApiError, drs_error, missing_protection_group, plan_already_executing
+from repositories import ConditionFailed, _Table
+from services import Services, now, own_account_id
 
 Item = dict[str, Any]
 Result = tuple[int, Any]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any, Callable, Mapping
 
-from . import domain, validation
-from .aws import AwsError
-from .catalog import RecoveryPlanCatalog, ensure_plan_idle
-from .errors import ApiError, drs_error, invalid_state, missing_protection_group, validation_error
-from .recovery import start_wave
-from .repositories import ConditionFailed
-from .services import Services, now, own_function_name
+import domain
+import validation
+from aws import AwsError
+from catalog import RecoveryPlanCatalog, ensure_plan_idle
+from errors import ApiError, drs_error, invalid_state, missing_protection_group, validation_error
+from recovery import start_wave
+from repositories import ConditionFailed
+from services import Services, now, own_function_name
 
 Item = dict[str, Any]
 Result = tuple[int, Any]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import polling, router
-from .services import Services
+import polling
+import router
+from services import Services
 
 FIND_EXECUTIONS = "find-executions"
 START_EXECUTION = "start-execution"

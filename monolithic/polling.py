@@ -7,11 +7,12 @@ from typing import Any, Iterable
 
 from botocore.exceptions import ClientError
 
-from . import domain, logs
-from .aws import AwsError
-from .recovery import plan_pauses_before, start_wave
-from .repositories import ConditionFailed
-from .services import Services, execution_timeout_seconds, now
+import domain
+import logs
+from aws import AwsError
+from recovery import plan_pauses_before, start_wave
+from repositories import ConditionFailed
+from services import Services, execution_timeout_seconds, now
 
 Item = dict[str, Any]
 Location = tuple[str, str]  # (accountId, region)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import domain, logs
-from .aws import AwsError
-from .services import Services
+import domain
+import logs
+from aws import AwsError
+from services import Services
 
 Item = dict[str, Any]
 

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from .aws import dynamodb_table
+from aws import dynamodb_table
 
 Item = dict[str, Any]
 

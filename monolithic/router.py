@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable
 
-from . import executions
-from .catalog import ProtectionGroupCatalog, RecoveryPlanCatalog
-from .errors import ApiError
-from .services import Services
+import executions
+from catalog import ProtectionGroupCatalog, RecoveryPlanCatalog
+from errors import ApiError
+from services import Services
 
 MAX_BODY_BYTES = 65536
 HEADERS = {"Content-Type": "application/json", "Access-Control-Allow-Origin": "*"}

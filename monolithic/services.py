@@ -6,8 +6,8 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from .aws import AccountContext, DrsGateway, Ec2Gateway, FunctionInvoker
-from .repositories import Executions, ProtectionGroups, RecoveryPlans, TargetAccounts
+from aws import AccountContext, DrsGateway, Ec2Gateway, FunctionInvoker
+from repositories import Executions, ProtectionGroups, RecoveryPlans, TargetAccounts
 
 
 def now() -> int:

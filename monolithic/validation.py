@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from .errors import validation_error
+from errors import validation_error
 
 MAX_NAME_LENGTH = 128
 MAX_DESCRIPTION_LENGTH = 1024

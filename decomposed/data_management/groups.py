@@ -1,14 +1,15 @@
 """Protection group operations."""
 
-from decomposed.shared import config
-from decomposed.shared.accounts import AccountContexts
-from decomposed.shared.api import Request, Response
-from decomposed.shared.catalogue import get_or_404, new_item, replace_item
-from decomposed.shared.domain.validation import required_integer
-from decomposed.shared.drs_gateway import DrsGateway
-from decomposed.shared.errors import ApiError
-from decomposed.shared.repositories import Item, protection_groups, recovery_plans
-from decomposed.data_management import rules
+from shared import config
+from shared.accounts import AccountContexts
+from shared.api import Request, Response
+from shared.catalogue import get_or_404, new_item, replace_item
+from shared.domain.validation import required_integer
+from shared.drs_gateway import DrsGateway
+from shared.errors import ApiError
+from shared.repositories import Item, protection_groups, recovery_plans
+
+import rules
 
 NOT_FOUND = "PROTECTION_GROUP_NOT_FOUND"
 

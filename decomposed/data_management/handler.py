@@ -2,8 +2,10 @@
 
 from typing import Any
 
-from decomposed.shared.api import Router
-from decomposed.data_management import groups, plans
+from shared.api import Router
+
+import groups
+import plans
 
 router = Router()
 router.route("GET", "/protection-groups")(groups.list_all)

@@ -1,12 +1,13 @@
 """Recovery plan operations."""
 
-from decomposed.shared.api import Request, Response
-from decomposed.shared.catalogue import get_or_404, new_item, replace_item
-from decomposed.shared.domain.validation import required_integer
-from decomposed.shared.errors import ApiError
-from decomposed.shared.executions import ensure_plan_not_executing
-from decomposed.shared.repositories import Item, protection_groups, recovery_plans
-from decomposed.data_management import rules
+from shared.api import Request, Response
+from shared.catalogue import get_or_404, new_item, replace_item
+from shared.domain.validation import required_integer
+from shared.errors import ApiError
+from shared.executions import ensure_plan_not_executing
+from shared.repositories import Item, protection_groups, recovery_plans
+
+import rules
 
 
 def _find(plan_id: str) -> Item:

@@ -3,13 +3,13 @@
 import re
 from typing import Any
 
-from decomposed.shared.domain.validation import (
+from shared.domain.validation import (
     optional_boolean,
     optional_string,
     required,
     required_string,
 )
-from decomposed.shared.errors import ApiError, ValidationError
+from shared.errors import ApiError, ValidationError
 
 Fields = dict[str, Any]
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from decomposed.shared.domain.lifecycle import CANCELLING, LAUNCHING
+from shared.domain.lifecycle import CANCELLING, LAUNCHING
 
 # Launching servers and cancellations change quickly: poll every minute (every schedule tick).
 FAST_POLL_INTERVAL_SECONDS = 60

@@ -3,12 +3,13 @@
 import time
 from typing import Any
 
-from decomposed.shared import config, lambda_gateway, log
-from decomposed.shared.domain.lifecycle import CANCELLING, POLLING
-from decomposed.shared.errors import AwsCallError
-from decomposed.shared.poll_request import PollRequest
-from decomposed.shared.repositories import ExecutionRepository
-from decomposed.execution_finder import cadence
+from shared import config, lambda_gateway, log
+from shared.domain.lifecycle import CANCELLING, POLLING
+from shared.errors import AwsCallError
+from shared.poll_request import PollRequest
+from shared.repositories import ExecutionRepository
+
+import cadence
 
 
 def lambda_handler(event: dict[str, Any], context: Any = None) -> None:

@@ -5,19 +5,20 @@ import time
 import uuid
 from typing import Any, Callable
 
-from decomposed.shared import config, lambda_gateway
-from decomposed.shared.accounts import AccountContexts
-from decomposed.shared.api import Request, Response
-from decomposed.shared.catalogue import get_or_404
-from decomposed.shared.domain.lifecycle import Execution, by_account_and_region, mutable_fields
-from decomposed.shared.domain.validation import optional_string, required_string
-from decomposed.shared.drs_gateway import DrsGateway
-from decomposed.shared.errors import ApiError
-from decomposed.shared.executions import ensure_plan_not_executing
-from decomposed.shared.repositories import ExecutionRepository, Item, protection_groups, recovery_plans
-from decomposed.shared.wave_starter import start_wave
-from decomposed.execution_handler import rules
-from decomposed.execution_handler.events import StartExecutionEvent
+from shared import config, lambda_gateway
+from shared.accounts import AccountContexts
+from shared.api import Request, Response
+from shared.catalogue import get_or_404
+from shared.domain.lifecycle import Execution, by_account_and_region, mutable_fields
+from shared.domain.validation import optional_string, required_string
+from shared.drs_gateway import DrsGateway
+from shared.errors import ApiError
+from shared.executions import ensure_plan_not_executing
+from shared.repositories import ExecutionRepository, Item, protection_groups, recovery_plans
+from shared.wave_starter import start_wave
+
+import rules
+from events import StartExecutionEvent
 
 # A concurrent writer (the poller) may change the item between our read and write; re-decide a few times.
 MAX_WRITE_ATTEMPTS = 3

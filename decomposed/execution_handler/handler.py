@@ -2,9 +2,11 @@
 
 from typing import Any
 
-from decomposed.shared.api import Router
-from decomposed.execution_handler import executions, start_worker
-from decomposed.execution_handler.events import StartExecutionEvent
+from shared.api import Router
+
+import executions
+import start_worker
+from events import StartExecutionEvent
 
 router = Router()
 router.route("GET", "/health")(executions.health)

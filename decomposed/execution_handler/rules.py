@@ -3,7 +3,7 @@
 import re
 from typing import Any
 
-from decomposed.shared.domain.lifecycle import (
+from shared.domain.lifecycle import (
     ACTIVE_WAVE_STATUSES,
     CANCELLED,
     CANCELLING,
@@ -16,7 +16,7 @@ from decomposed.shared.domain.lifecycle import (
     InvalidTransition,
     is_final_execution,
 )
-from decomposed.shared.errors import ValidationError
+from shared.errors import ValidationError
 
 EXECUTION_TYPES = ("DRILL", "RECOVERY")
 DEFAULT_PAGE_SIZE = 20

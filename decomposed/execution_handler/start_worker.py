@@ -2,14 +2,15 @@
 
 import time
 
-from decomposed.shared import log
-from decomposed.shared.accounts import AccountContexts
-from decomposed.shared.domain.lifecycle import INITIATED, PAUSED, mutable_fields
-from decomposed.shared.drs_gateway import DrsGateway
-from decomposed.shared.executions import plan_pauses_before_wave
-from decomposed.shared.repositories import ExecutionRepository
-from decomposed.shared.wave_starter import start_wave
-from decomposed.execution_handler.events import StartExecutionEvent
+from shared import log
+from shared.accounts import AccountContexts
+from shared.domain.lifecycle import INITIATED, PAUSED, mutable_fields
+from shared.drs_gateway import DrsGateway
+from shared.executions import plan_pauses_before_wave
+from shared.repositories import ExecutionRepository
+from shared.wave_starter import start_wave
+
+from events import StartExecutionEvent
 
 
 def run(event: StartExecutionEvent) -> None:

@@ -2,8 +2,9 @@
 
 from typing import Any
 
-from decomposed.shared.poll_request import PollRequest
-from decomposed.execution_poller.poll import Poller
+from shared.poll_request import PollRequest
+
+from poll import Poller
 
 
 def lambda_handler(event: dict[str, Any], context: Any = None) -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from decomposed.shared import config, log
-from decomposed.shared.accounts import AccountContexts
-from decomposed.shared.domain.lifecycle import (
+from shared import config, log
+from shared.accounts import AccountContexts
+from shared.domain.lifecycle import (
     POLL_WRITE_FIELDS,
     POLLED_EXECUTION_STATUSES,
     Execution,
@@ -16,13 +16,15 @@ from decomposed.shared.domain.lifecycle import (
     is_active_wave,
     mutable_fields,
 )
-from decomposed.shared.drs_gateway import DrsGateway
-from decomposed.shared.ec2_gateway import Ec2Gateway
-from decomposed.shared.errors import AwsCallError
-from decomposed.shared.executions import plan_pauses_before_wave
-from decomposed.shared.repositories import ExecutionRepository
-from decomposed.shared.wave_starter import start_wave
-from decomposed.execution_poller import enrichment, rules
+from shared.drs_gateway import DrsGateway
+from shared.ec2_gateway import Ec2Gateway
+from shared.errors import AwsCallError
+from shared.executions import plan_pauses_before_wave
+from shared.repositories import ExecutionRepository
+from shared.wave_starter import start_wave
+
+import enrichment
+import rules
 
 Record = dict[str, Any]
 AccountRegion = tuple[str | None, str | None]

@@ -2,7 +2,7 @@
 
 from typing import Any, Callable
 
-from decomposed.shared.domain.lifecycle import (
+from shared.domain.lifecycle import (
     CANCELLED,
     CANCELLING,
     COMPLETED,

@@ -1,11 +1,15 @@
-"""What every subcommand shares: its registry entry, the backend option, CliError and one-line errors."""
+"""What every subcommand shares: its registry entry, the backend option, CliError, one-line errors and signals."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 from dataclasses import dataclass
-from typing import Callable
+from types import FrameType
+from typing import Callable, Iterator
 
 from drs_parity.errors import DrsParityError, ExitCode, InputError
 from drs_parity.world.backends import backend_available
@@ -34,14 +38,39 @@ def fail(message: str, code: ExitCode = ExitCode.ERROR) -> int:
     return code
 
 
-def exit_code_of(command: Callable[[], int]) -> int:
-    """Run `command`; a harness error is its one line and exit code, Ctrl-C one line, a closed pipe silence."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so the same cleanup runs: temporary folders, half-written files."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    """The SIGTERM handler: ignore further ones while the cleanup this starts runs, then unwind like Ctrl-C."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While open, SIGTERM (CI cancelling a job) unwinds like Ctrl-C; only the main thread can handle signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        return command()
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def exit_code_of(command: Callable[[], int]) -> int:
+    """Run `command`; a harness error is its one line and exit code, Ctrl-C or SIGTERM one line, a closed pipe
+    silence."""
+    try:
+        with sigterm_as_interrupt():
+            return command()
     except DrsParityError as error:
         return fail(str(error), error.exit_code)
-    except KeyboardInterrupt:
-        return fail("interrupted")
+    except KeyboardInterrupt as interrupt:
+        return fail("interrupted (SIGTERM)" if isinstance(interrupt, Terminated) else "interrupted")
     except BrokenPipeError:  # `drs-parity doctor | head`: the reader left; nothing more to say
         sys.stderr.close()
         return ExitCode.ERROR

@@ -21,11 +21,13 @@ def drs_emulator(args: argparse.Namespace) -> int:
     scenario = load_scenario(resolve_scenario_path(args.scenario))
     if not 0 < args.port < 65536:
         raise CliError(f"--port must be between 1 and 65535, got {args.port}")
-    url = f"http://127.0.0.1:{args.port}"
-    print(f"Serving the DRS of scenario {scenario.name} at {url}")
-    print(f"Try: aws drs describe-source-servers --endpoint-url {url} --region {scenario.region}", flush=True)
+
+    def announce(url: str) -> None:  # only once the port is bound: a taken port prints nothing but its error
+        print(f"Serving the DRS of scenario {scenario.name} at {url}")
+        print(f"Try: aws drs describe-source-servers --endpoint-url {url} --region {scenario.region}", flush=True)
+
     try:
-        serve_forever(str(scenario.path), args.port)
+        serve_forever(str(scenario.path), args.port, announce)
     except (ValueError, OSError) as error:
         raise CliError(str(error)) from None
     return ExitCode.OK

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import sys
 from pathlib import Path
 
 from drs_parity.cli.common import CliError, Subcommand, add_backend_argument, require_backend
@@ -15,10 +16,11 @@ from drs_parity.fixtures.system import load_system
 from drs_parity.gate.parity import DEFAULT_LEFT, DEFAULT_RIGHT, run_parity
 from drs_parity.gate.regressions import side_runner
 from drs_parity.gate.results import ParityResult
-from drs_parity.report.files import write_reports
+from drs_parity.report.files import prepare_outputs, report_outputs, write_reports
 from drs_parity.report.html_page import to_html
 from drs_parity.report.json_report import to_json
 from drs_parity.report.terminal import Progress, terminal_summary
+from drs_parity.report.texts import stale_rule_line
 
 RUN_HELP = "run the scenarios on both sides and diff what users see (exit 0 parity, 1 divergence, 2 error)"
 
@@ -37,6 +39,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("parity-report"), metavar="DIR",
                         help="report folder (default ./parity-report)")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="JUnit XML file (default DIR/junit.xml)")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail the gate (exit 1) when a rule accepted no divergence: a stale rule (for CI)")
     parser.add_argument("--no-calibrate", dest="calibrate", action="store_false",
                         help="skip running each side against itself to find noise")
     parser.add_argument("--format", choices=("md", "html", "json"), default="md",
@@ -45,41 +49,32 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """`drs-parity run`: configuration errors raise the CLI's one-line error; the verdict is the exit code."""
+    prepare_outputs(report_outputs(args.out, args.junit))  # before a long run, and no earlier report is left behind
     rules = load_rules(args.rules)
     regression = load_regression(args.right_regression) if args.right_regression else None
     left, right = load_system(args.left), load_system(args.right)
     if regression is not None and right.name != regression.base:
         raise CliError(f"regression {regression.name} applies to {regression.base}, not {right.name}")
-    scenarios = load_scenarios(args.scenario or list_scenarios())
+    scenarios = load_scenarios(list(dict.fromkeys(args.scenario or list_scenarios())))  # each named scenario once
     if not scenarios:
         raise CliError("no scenarios to run (is DRS_PARITY_FIXTURES pointing at a fixtures folder?)")
     backend = require_backend(args.backend)
-    _require_writable_folder(args.out)  # say so before a long run, not after it
     with regressed_system(regression) if regression is not None else contextlib.nullcontext() as variant:
         runner = side_runner(variant) if variant is not None else None
         right = variant.system if variant is not None else right
         result = run_parity(left, right, scenarios, backend, rules, calibrate=args.calibrate, progress=Progress(),
-                            runner=runner)
-    try:
-        write_reports(result, args.out, args.junit)
-    except OSError as error:
-        raise CliError(f"cannot write the report: {error.filename}: {error.strerror}") from None
+                            runner=runner, strict=args.strict)
+    write_reports(result, args.out, args.junit)
     print_result(result, args.format)
     return result.exit_code
 
 
-def _require_writable_folder(folder: Path) -> None:
-    """The report folder, created; CliError when it cannot be."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as problem:
-        raise CliError(f"cannot write the report to {folder}: {problem.strerror}") from None
-    if not folder.is_dir():
-        raise CliError(f"cannot write the report to {folder}: it is not a folder")
-
-
 def print_result(result: ParityResult, output_format: str) -> None:
-    """The terminal output: md (summary, chains, first divergences, verdict), html or json."""
+    """The terminal output: the stale rules --strict fails on (stderr, so `--format json` prints only JSON), then
+    md (summary, chains, first divergences, verdict last), html or json."""
+    if result.strict_failure:
+        for rule in result.stale_rules:
+            print(f"drs-parity: {stale_rule_line(rule)}", file=sys.stderr)
     if output_format == "json":
         print(json.dumps(to_json(result), indent=2, sort_keys=True, default=str))
     elif output_format == "html":

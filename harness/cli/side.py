@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from drs_parity.cli.common import CliError, Subcommand, add_backend_argument, require_backend
+from drs_parity.cli.common import Subcommand, add_backend_argument, require_backend
 from drs_parity.errors import ExitCode
 from drs_parity.fixtures.scenario import load_scenarios
 from drs_parity.fixtures.system import load_system
+from drs_parity.report.files import prepare_outputs, write_atomically
 from drs_parity.run.capture import StepCapture
 from drs_parity.run.driver import check_expectations, run_side
 
@@ -23,6 +24,8 @@ def add_side_arguments(parser: argparse.ArgumentParser) -> None:
 
 def side(args: argparse.Namespace) -> int:
     """One line per step, the unmet expectations; exit 1 when one is unmet."""
+    if args.json:  # checked before the run, and no earlier timeline is left behind
+        prepare_outputs({args.json: "the timeline"})
     system = load_system(args.system)
     scenario = load_scenarios([args.scenario])[0]
     backend = require_backend(args.backend)
@@ -30,7 +33,7 @@ def side(args: argparse.Namespace) -> int:
     for step in timeline.steps:
         print(_step_summary(step, timeline.steps[0].time))
     if args.json:
-        _write_text(args.json, timeline.to_json())
+        write_atomically(args.json, timeline.to_json(), "the timeline")
     problems = check_expectations(scenario, timeline)
     for problem in problems:
         print(f"UNMET  {problem}")
@@ -46,15 +49,6 @@ def _step_summary(step: StepCapture, start: int) -> str:
     outcome = f"  {step.until['outcome']} ({step.until['status']})" if step.until else ""
     return (f"[{step.index:>2}] t+{clock}  {step.name:<40} api {statuses:<8} invocations {len(step.invocations):>3}  "
             f"calls {len(step.calls):>3}  logs {len(step.logs):>3}{outcome}")
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write `text` to `path`, creating its folder like `run --out` does; a failure is the user's one-line error."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise CliError(f"cannot write {path}: {error.strerror}") from None
 
 
 COMMAND = Subcommand("side", "run one scenario on one side and check the scenario's expectations", add_side_arguments,

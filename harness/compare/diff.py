@@ -14,6 +14,7 @@ from drs_parity.compare.normalise import CONTRACT_LIST_KEYS, KINDS
 # Kinds whose group lists are multisets (the monolith polls inline, the decomposed system queues the poller).
 MULTISET_KINDS = ("calls", "logs")
 STEPS_KIND = "steps"  # a structural difference: step count or step names
+DEEPDIFF_DEEPER_THRESHOLD = 0.33  # deepdiff's default threshold_to_diff_deeper
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,17 @@ def plain(value: Any) -> Any:
     return value if present(value) else None
 
 
+def identical(left: Any, right: Any) -> bool:
+    """Equal with the same types all the way down (1, 1.0 and True differ, as deepdiff sees them)."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, dict):
+        return left.keys() == right.keys() and all(identical(value, right[key]) for key, value in left.items())
+    if isinstance(left, (list, tuple)):
+        return len(left) == len(right) and all(map(identical, left, right))
+    return bool(left == right)
+
+
 def deepdiff_levels(left: Any, right: Any, multiset: bool) -> Iterable[tuple[str, Any]]:
     """(report type, level) of every difference deepdiff finds; a multiset ignores order and counts repeats."""
     options: dict[str, Any] = {"view": "tree"}
@@ -68,6 +80,31 @@ def deepdiff_levels(left: Any, right: Any, multiset: bool) -> Iterable[tuple[str
     for report_type, levels in DeepDiff(left, right, **options).items():
         for level in levels:
             yield report_type, level
+
+
+def mostly_different_keys(left: dict[Any, Any], right: dict[Any, Any]) -> bool:
+    """deepdiff's own cut-off (threshold_to_diff_deeper): under a third of the keys shared, the mapping changed whole."""
+    union = len(left.keys() | right.keys())
+    return union > 1 and len(left.keys() & right.keys()) / union < DEEPDIFF_DEEPER_THRESHOLD
+
+
+def mapping_differences(kind: str, prefix: list[Any], left: Any, right: Any,
+                        list_keys: Iterable[str]) -> list[RawDifference]:
+    """Key by key through mappings, so deepdiff only sees the subtrees that differ (most of a step is equal)."""
+    if identical(left, right):
+        return []
+    if not (isinstance(left, dict) and isinstance(right, dict)):
+        return level_differences(kind, prefix, left, right, False, list_keys)
+    if mostly_different_keys(left, right):  # deepdiff then reports the whole mapping as one changed value
+        return [RawDifference(kind, readable_path(kind, prefix, list_keys), left, right)]
+    differences = []
+    for key in left.keys() | right.keys():
+        if key in left and key in right:
+            differences += mapping_differences(kind, prefix + [key], left[key], right[key], list_keys)
+        else:
+            differences.append(RawDifference(kind, readable_path(kind, prefix + [key], list_keys), left.get(key),
+                                             right.get(key), key not in left, key not in right))
+    return differences
 
 
 def level_differences(kind: str, prefix: list[Any], left: Any, right: Any, multiset: bool,
@@ -94,7 +131,7 @@ def multiset_differences(kind: str, left: Mapping[str, list], right: Mapping[str
         if group not in right or group not in left:
             differences.append(RawDifference(kind, readable_path(kind, [group], list_keys), left.get(group),
                                              right.get(group), group not in left, group not in right))
-        else:
+        elif not identical(left[group], right[group]):
             differences += level_differences(kind, [group], left[group], right[group], True, list_keys)
     return differences
 
@@ -104,7 +141,7 @@ def raw_differences(kind: str, left: Any, right: Any, list_keys: Iterable[str]) 
     if kind in MULTISET_KINDS:
         differences = multiset_differences(kind, left, right, list_keys)
     else:
-        differences = level_differences(kind, [], left, right, False, list_keys)
+        differences = mapping_differences(kind, [], left, right, list_keys)
     return sorted(differences, key=lambda d: d.path)
 
 

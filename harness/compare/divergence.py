@@ -10,22 +10,63 @@ DIVERGENCE, ACCEPTED, NOISE = "divergence", "accepted", "noise"  # a divergence'
 
 
 # -- glob patterns over readable paths -------------------------------------------------------------------------------
+# `*` any run of characters, `?` one character, a backslash makes the next character literal; the rest is literal.
+WILDCARDS = {"*": ".*", "?": "."}
+ESCAPED = "\\*?"  # always escaped by glob_escape; brackets only when they do not pair
+
+
+def glob_tokens(pattern: str) -> list[tuple[str, bool]]:
+    """The pattern's characters, each with whether a backslash escaped it (a lone trailing backslash is literal)."""
+    tokens: list[tuple[str, bool]] = []
+    position = 0
+    while position < len(pattern):
+        escaped = pattern[position] == "\\" and position + 1 < len(pattern)
+        position += escaped
+        tokens.append((pattern[position], escaped))
+        position += 1
+    return tokens
+
+
 def glob_regex(pattern: str) -> re.Pattern[str]:
-    """`*` any run of characters, `?` one character; everything else literal (brackets are part of paths)."""
-    body = "".join(".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern)
+    """The regular expression of a glob (brackets are part of paths, not character classes)."""
+    body = "".join(re.escape(char) if escaped else WILDCARDS.get(char, re.escape(char))
+                   for char, escaped in glob_tokens(pattern))
     return re.compile(f"^{body}$", re.DOTALL)
+
+
+def unpaired_brackets(tokens: list[tuple[str, bool]]) -> set[int]:
+    """Positions of the unescaped brackets that pair with none (brackets nest: a log message may hold a list)."""
+    opened: list[int] = []
+    unpaired: set[int] = set()
+    for position, (char, escaped) in enumerate(tokens):
+        if escaped or char not in "[]":
+            continue
+        if char == "[":
+            opened.append(position)
+        elif opened:
+            opened.pop()
+        else:
+            unpaired.add(position)
+    return unpaired | set(opened)
 
 
 def pattern_problem(pattern: Any) -> str | None:
     """Why `pattern` cannot be a path glob (None when it can)."""
     if not isinstance(pattern, str) or not pattern.strip():
         return "must be a non-empty string"
-    depth = 0
-    for char in pattern:  # brackets in a path always pair; an unpaired one is a typo that would never match
-        depth += {"[": 1, "]": -1}.get(char, 0)
-        if depth < 0 or depth > 1:
-            return f"unbalanced brackets in {pattern!r}"
-    return f"unbalanced brackets in {pattern!r}" if depth else None
+    if pattern.endswith("\\") and not glob_tokens(pattern)[-1][1]:
+        return f"ends in a lone backslash in {pattern!r} (write \\\\ for a backslash)"
+    if unpaired_brackets(glob_tokens(pattern)):  # a typo that would never match
+        return f"unbalanced brackets in {pattern!r} (write \\[ or \\] for a literal one)"
+    return None
+
+
+def glob_escape(text: str) -> str:
+    """The glob matching exactly `text`: backslashes and wildcards escaped, and brackets that pair with none."""
+    tokens = [(char, False) for char in text]
+    unpaired = unpaired_brackets(tokens)
+    return "".join(f"\\{char}" if char in ESCAPED or position in unpaired else char
+                   for position, (char, _) in enumerate(tokens))
 
 
 def glob_match(pattern: str, text: str) -> bool:

@@ -163,10 +163,11 @@ def check_aws_calls(view: TimelineView, evidence: Evidence | None) -> tuple[str,
         (function, service, operation), errors = next(iter(broken.items()))
         failures = [error for error in errors if error]
         detail = _error_detail(view, failures[-1], f"{service}:{operation}")
-        return FAIL, f"{function} {service}.{operation} failed {len(failures)} of {len(errors)} calls: {detail}"
+        return FAIL, _with_iam_notes(f"{function} {service}.{operation} failed {len(failures)} of {len(errors)} "
+                                     f"calls: {detail}", evidence)
     misdirected = _misdirected_lookups(view, evidence)
     if misdirected:
-        return FAIL, first_with_count(misdirected)
+        return FAIL, _with_iam_notes(first_with_count(misdirected), evidence)
     served = len(evidence.drs_requests) if evidence else None
     transient = Counter(error for errors in outcomes.values() for error in errors if error)
     counts = Counter(service for (_, service, _), errors in outcomes.items() for _ in errors)
@@ -174,7 +175,18 @@ def check_aws_calls(view: TimelineView, evidence: Evidence | None) -> tuple[str,
     notes = [f"transient {error}{times(n)} then ok" for error, n in sorted(transient.items())]
     if served is not None:
         notes.append(f"DRS emulator served {served} requests")
-    return PASS, "; ".join([summary or "no DRS, EC2 or STS call", *notes])
+    return PASS, _with_iam_notes("; ".join([summary or "no DRS, EC2 or STS call", *notes]), evidence)
+
+
+def _with_iam_notes(evidence_line: str, evidence: Evidence | None) -> str:
+    """The line, then the IAM decisions the evaluator could not make: allowed, "not evaluated" (live evidence)."""
+    records = evidence.iam_not_evaluated if evidence is not None else []
+    if not records:
+        return evidence_line
+    first = records[0]
+    more = f"; and {len(records) - 1} more" if len(records) > 1 else ""
+    return (f"{evidence_line}; IAM not evaluated (allowed): {first['function']} {first['action']} on "
+            f"{first['resource']}{times(int(first.get('calls', 1)))}: {first['reason']}{more}")
 
 
 def _wave_resources(view: TimelineView) -> dict[str, tuple[str, int, Home]]:

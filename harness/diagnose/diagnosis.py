@@ -37,6 +37,7 @@ class Evidence:
     table: dict[str, Any] | None = None  # describe_table()["Table"]
     drs_requests: list[dict[str, Any]] = field(default_factory=list)
     drs_homes: dict[str, Home] = field(default_factory=dict)  # job or source server id -> where DRS keeps it
+    iam_not_evaluated: list[dict[str, Any]] = field(default_factory=list)  # IamGuard.not_evaluated: let through
 
 
 @dataclass

@@ -19,10 +19,12 @@ def physical_id(world: World, logical_id: str) -> str | None:
 
 
 def collect_evidence(world: World, system: System) -> Evidence:
-    """describe-table of the execution-history table; the DRS emulator's request log and where it keeps what."""
+    """describe-table of the execution-history table; the DRS emulator's request log and where it keeps what; the
+    IAM decisions the evaluator could not make (calls it let through, "not evaluated")."""
     table_name = physical_id(world, system.tables["execution-history"])
     table = world.client("dynamodb").describe_table(TableName=table_name)["Table"] if table_name else None
-    return Evidence(table=table, drs_requests=list(world.drs.requests), drs_homes=drs_homes(world.drs.backend))
+    return Evidence(table=table, drs_requests=list(world.drs.requests), drs_homes=drs_homes(world.drs.backend),
+                    iam_not_evaluated=list(world.iam_guard.not_evaluated) if world.iam_guard is not None else [])
 
 
 def drs_homes(backend: DrsBackend) -> dict[str, Home]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, Mapping, Protocol
 
 from drs_parity.compare.classify import classify, noise_from_self_diff, unused
@@ -12,6 +13,7 @@ from drs_parity.compare.normalise import NormaliseOptions, normalise_timeline
 from drs_parity.compare.rules import RuleSet
 from drs_parity.diagnose.diagnosis import Check, Diagnosis
 from drs_parity.diagnose.doctor import diagnose
+from drs_parity.errors import InputError
 from drs_parity.fixtures.scenario_model import Scenario
 from drs_parity.fixtures.system import System
 from drs_parity.gate.results import ParityResult, ScenarioResult
@@ -153,17 +155,37 @@ def run_scenario(left: System, right: System, scenario: Scenario, run: ScenarioR
     return result
 
 
+def distinct_scenarios(scenarios: list[Scenario]) -> list[Scenario]:
+    """Each scenario once, in order of first appearance (`--scenario X --scenario X` runs X once); two different
+    scenarios under one name would share one report entry, so they are an InputError."""
+    by_name: dict[str, Scenario] = {}
+    for scenario in scenarios:
+        first = by_name.setdefault(scenario_name(scenario), scenario)
+        if scenario_source(first) != scenario_source(scenario):
+            raise InputError(f"two different scenarios are named {scenario_name(scenario)}: "
+                             f"{scenario_source(first)} and {scenario_source(scenario)}")
+    return list(by_name.values())
+
+
+def scenario_source(scenario: Scenario) -> object:
+    """The file a scenario was read from (one file, named or given by path, is one scenario), else the scenario."""
+    path = getattr(scenario, "path", None)
+    return Path(path).resolve() if path is not None else scenario
+
+
 def run_parity(left: System, right: System, scenarios: list[Scenario], backend: str, rules: RuleSet | None = None,
                calibrate: bool = True, progress: ProgressListener | None = None, *, runner: SideRunner | None = None,
-               options: NormaliseOptions | None = None, clock_start: int = DEFAULT_START) -> ParityResult:
-    """Both systems on every scenario; a failing scenario is recorded as an error and the others still run."""
+               options: NormaliseOptions | None = None, clock_start: int = DEFAULT_START,
+               strict: bool = False) -> ParityResult:
+    """Both systems on every distinct scenario; a failing scenario is recorded as an error and the others still run.
+    `strict`: a rule that accepted nothing (stale) fails the gate."""
     rules = rules or RuleSet()
     runner = runner or run_side
     options = options or NormaliseOptions()
     started = time.perf_counter()
     result = ParityResult(left=system_name(left), right=system_name(right), backend=backend,
-                          rules_source=rules.source, calibrated=calibrate)
-    for scenario in scenarios:
+                          rules_source=rules.source, calibrated=calibrate, strict=strict)
+    for scenario in distinct_scenarios(scenarios):
         if progress:
             progress.start(scenario_name(scenario))
         run = ScenarioRun(runner, backend, options, clock_start)

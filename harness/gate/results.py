@@ -68,14 +68,20 @@ class ParityResult:
     rules_source: str | None = None
     calibrated: bool = True
     seconds: float = 0.0
+    strict: bool = False  # --strict: a stale rule fails the gate
+
+    @property
+    def strict_failure(self) -> bool:
+        """Whether --strict fails this run on its stale rules."""
+        return self.strict and bool(self.stale_rules)
 
     @property
     def exit_code(self) -> ExitCode:
-        """OK parity, DIVERGENCE a divergence, ERROR a harness error in any scenario."""
+        """OK parity, DIVERGENCE a divergence (or, strict, a stale rule), ERROR a harness error in any scenario."""
         statuses = {result.status for result in self.scenarios}
         if ERROR in statuses:
             return ExitCode.ERROR
-        return ExitCode.DIVERGENCE if DIVERGENCE in statuses else ExitCode.OK
+        return ExitCode.DIVERGENCE if DIVERGENCE in statuses or self.strict_failure else ExitCode.OK
 
     @property
     def verdict(self) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
-from drs_parity.compare.divergence import Divergence, glob_match, pattern_problem
+from drs_parity.compare.divergence import Divergence, Rule, glob_escape, glob_match, pattern_problem
 from drs_parity.compare.order import kind_rank, ordered, records_of
+from drs_parity.compare.rules import PLACEHOLDER_REASON, RULE_KINDS
 from drs_parity.diagnose.diagnosis import Diagnosis
 from drs_parity.gate.results import ParityResult, ScenarioResult
 
@@ -18,7 +19,6 @@ TEXT_LIMIT = 120  # characters of evidence or a log message in a headline or ver
 STATUS_MARK = {"parity": "✅ parity", "divergence": "❌ divergence", "error": "⚠️ error"}
 # An AWS error code quoted in a message: `AccessDeniedException: …`, `UnauthorizedOperation: …`.
 ERROR_CODE = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]*)+(?=: \S)")
-TODO_REASON = "TODO: say why this difference is acceptable"
 
 
 # -- records ---------------------------------------------------------------------------------------------------------
@@ -116,22 +116,34 @@ def record_name(d: Divergence) -> str:
     return short_text(record_of(d)[len(d.kind) + 1:-1])
 
 
-def short_path(d: Divergence, more: str = "…") -> str:
-    """The path for reading, a long record key (a log message) cut like a headline, `more` marking the cut."""
+def cut_path(d: Divergence, cut: Callable[[str], str], literal: Callable[[str], str] = str) -> str:
+    """The path with a long record key (a log message) cut by `cut`; the kept rest of the path through `literal`."""
     if len(d.path) <= TEXT_LIMIT:
-        return d.path
+        return literal(d.path)
     record = record_of(d)
     opening = record.find("[")
     if opening < 0 or not record.endswith("]"):
-        return short_text(d.path, more)
-    return f"{record[:opening]}[{short_text(record[opening + 1:-1], more)}]{d.path[len(record):]}"
+        return cut(d.path)
+    return f"{literal(record[:opening])}[{cut(record[opening + 1:-1])}]{literal(d.path[len(record):])}"
+
+
+def short_path(d: Divergence, more: str = "…") -> str:
+    """The path for reading, a long record key (a log message) cut like a headline, `more` marking the cut."""
+    return cut_path(d, lambda text: short_text(text, more))
+
+
+def cut_glob(text: str) -> str:
+    """`text` cut like a headline as a glob: its kept head literal (escaped), then `*` for the cut tail."""
+    head = short_text(text, more="")
+    return glob_escape(head) + ("*" if head != text else "")
 
 
 def rule_path(d: Divergence) -> str:
-    """The exact path, or for a long log message its headline cut as a glob (the tail often holds
-    deployment-specific names, such as a role's generated suffix, that would make the rule miss the next run)."""
-    pattern = short_path(d, more="*")
-    return pattern if pattern_problem(pattern) is None and glob_match(pattern, d.path) else d.path
+    """The exact path as a glob, or for a long log message its headline cut as a glob (the tail often holds
+    deployment-specific names, such as a role's generated suffix, that would make the rule miss the next run).
+    Wildcards, backslashes and unpaired brackets of the path are escaped: the rule loads and matches the path."""
+    pattern = cut_path(d, cut_glob, glob_escape)
+    return pattern if pattern_problem(pattern) is None and glob_match(pattern, d.path) else glob_escape(d.path)
 
 
 def change_text(d: Divergence, left: str, right: str) -> str:
@@ -165,10 +177,10 @@ def persistence(d: Divergence) -> str:
 
 def rule_entry(d: Divergence) -> dict[str, Any]:
     """A rule (an entry for the `rules:` list) accepting exactly this divergence."""
-    scope = {"scenario": d.scenario, "step": d.step_name}
-    if d.kind in ("api", "tables", "calls", "logs"):
+    scope = {"scenario": glob_escape(d.scenario), "step": glob_escape(d.step_name)}
+    if d.kind in RULE_KINDS:
         scope["kind"] = d.kind
-    return {"path": rule_path(d), "scope": scope, "reason": TODO_REASON}
+    return {"path": rule_path(d), "scope": scope, "reason": PLACEHOLDER_REASON}
 
 
 def rule_line(d: Divergence) -> str:
@@ -182,22 +194,39 @@ def listing(divergences: list[Divergence]) -> list[Divergence]:
     return [d for _, members in by_kind(divergences) for _, group in records(members) for d in group]
 
 
+def printed_rule(entry: dict[str, Any]) -> Rule:
+    """The rule a paste-ready entry becomes once loaded (its reason aside)."""
+    scope = entry["scope"]
+    return Rule(entry["path"], entry["reason"], scope["scenario"], scope["step"], scope.get("kind"))
+
+
 def ignore_list(divergences: list[Divergence]) -> str:
-    """One paste-ready rules file accepting every divergence given, one rule a line, grouped by scenario."""
+    """One paste-ready rules file accepting every divergence given, one rule a line, grouped by scenario; a
+    divergence an earlier rule of the file already accepts (a cut log message) gets none, which would be stale."""
     lines = ["# Accepts every divergence of this run: replace each TODO with the reason, delete what must stay red.",
-             "rules:"]
+             "# A rule whose reason still reads TODO is refused (exit 2).", "rules:"]
+    printed: list[Rule] = []
     for scenario in dict.fromkeys(d.scenario for d in divergences):
         lines.append(f"  # {scenario}")
-        lines += [f"  - {rule_line(d)}" for d in listing([d for d in divergences if d.scenario == scenario])]
+        for d in listing([d for d in divergences if d.scenario == scenario]):
+            if not any(rule.matches(d) for rule in printed):
+                printed.append(printed_rule(rule_entry(d)))
+                lines.append(f"  - {rule_line(d)}")
     return "\n".join(lines)
 
 
 def verdict_line(result: ParityResult) -> str:
-    """The one-line verdict: counts per status and the exit code."""
+    """The one-line verdict: counts per status, stale rules when --strict fails on them, and the exit code."""
     counts = {status: sum(1 for s in result.scenarios if s.status == status) for status in STATUS_MARK}
+    stale = f", {plural(len(result.stale_rules), 'stale rule')} (--strict)" if result.strict_failure else ""
     return (f"drs-parity: {result.verdict.upper()} ({result.left} vs {result.right} on {result.backend}): "
             f"{counts['parity']} parity, {counts['divergence']} divergent, {counts['error']} errors "
-            f"of {len(result.scenarios)} scenarios; exit {int(result.exit_code)}")
+            f"of {len(result.scenarios)} scenarios{stale}; exit {int(result.exit_code)}")
+
+
+def stale_rule_line(rule: Rule) -> str:
+    """A stale rule for the terminal: where it is, its path and its reason."""
+    return f"stale rule {rule.source}: `{rule.path}` matched no divergence ({rule.reason})"
 
 
 def divergence_text(result: ScenarioResult, left: str, right: str) -> str:

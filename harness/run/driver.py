@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-import sys
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlencode
 
@@ -24,10 +22,11 @@ from drs_parity.fixtures.system import System, load_system
 from drs_parity.run.capture import ApiRecord, InvocationCapture, StepCapture, Timeline, plain_item, scan_tables
 from drs_parity.world.clock import VirtualClock
 from drs_parity.world.deploy import Stack
+from drs_parity.world.api_routes import ApiDeclarationError
+from drs_parity.world.gateway import ApiGateway, api_gateway
 from drs_parity.world.world import World
 
 UNTIL_INCREMENT = 60  # seconds the clock moves between two checks of an until condition
-UNROUTED_ANSWER = (403, {"message": "Missing Authentication Token"})  # API Gateway REST, unknown resource
 PLACEHOLDER = re.compile(r"\{(execution|plan:[^{}]+|group:[^{}]+)\}")
 
 
@@ -46,7 +45,7 @@ def run_side(system: System | str, scenario: Scenario | str, backend: str = "mot
     scenario = scenario if isinstance(scenario, Scenario) else load_scenarios([scenario])[0]
     lifetime: AbstractContextManager[World] = (
         prepared_world(scenario, backend, clock_start) if world is None else nullcontext(world))
-    with lifetime as started, on_import_path(system.code):
+    with lifetime as started:
         return SideRun(started, system, scenario).run()
 
 
@@ -61,17 +60,6 @@ def prepared_world(scenario: Scenario, backend: str = "moto", clock_start: float
         yield world
 
 
-@contextmanager
-def on_import_path(folder: Path | None) -> Iterator[None]:
-    """The system's code folder first on the import path while its side runs (none: the directory you run in)."""
-    entry = str(folder or Path.cwd())
-    sys.path.insert(0, entry)
-    try:
-        yield
-    finally:
-        sys.path.remove(entry)
-
-
 class SideRun:
     """The state of one side's run: deployed stack, generated ids, the current execution, the captured steps."""
 
@@ -82,6 +70,7 @@ class SideRun:
         self.timeline = Timeline(side=system.name, scenario=scenario.name, backend=world.backend_name,
                                  clock_start=world.clock.now_int())
         self.stack: Stack | None = None  # set by deploy(), the first thing setup() does
+        self.gateway: ApiGateway | None = None  # the stack's API, also set by deploy()
         self._roles: dict[str, str] = {}
 
     # -- the run ----------------------------------------------------------------------------------------------------
@@ -112,9 +101,21 @@ class SideRun:
             self.stack = self.world.deploy(str(self.system.template), stack_name, parameters=self.system.parameters)
         except Exception as error:  # DeployError names the failed resource; keep it one line
             raise RunError(f"setup: deploying {self.system.template.name} failed: {error}") from error
-        self.world.host.load(self.stack)
+        self.world.host.load(self.stack, self.system.code_for)
         self._apply_environment()
+        self.gateway = self._api_gateway(self.stack)
         self._roles = {self.physical_id(logical_id): spec.role for logical_id, spec in self.system.functions.items()}
+
+    def _api_gateway(self, stack: Stack) -> ApiGateway:
+        """The API the template declares, else the one the system description's routes describe."""
+        try:
+            gateway = api_gateway(self.world.host, stack, self.system.route_table() if self.system.routes else None)
+        except ApiDeclarationError as error:  # e.g. a method's integration names no deployed function
+            raise RunError(f"setup: the API of {self.system.template.name}: {error}") from error
+        if not gateway.routes:
+            raise RunError(f"setup: {self.system.template.name} declares no API (AWS::ApiGateway::Method, "
+                           f"AWS::Serverless::Api) and {self.system.path.name} has no routes")
+        return gateway
 
     def _apply_environment(self) -> None:
         for function in self.world.host.functions.values():
@@ -216,13 +217,12 @@ class SideRun:
     # -- reading and calling ----------------------------------------------------------------------------------------
     def api(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None,
             console: bool = False) -> ApiRecord:
+        """One request through the stack's API (routed as API Gateway does; unrouted: its 403, no invocation)."""
+        assert self.gateway is not None, "the API exists only once the stack is deployed"
         shown = f"{path}?{urlencode(query)}" if query else path
-        logical_id = self.system.route_or_none(path.split("?")[0])
-        if logical_id is None:  # API Gateway answers a path no resource serves without invoking anything
-            return ApiRecord(method, shown, *UNROUTED_ANSWER, console)
-        response = self.world.host.api_request(self.physical_id(logical_id), method, path, body=body, query=query)
+        response = self.gateway.request(method, path, body=body, query=query)
         self.world.host.drain()
-        return ApiRecord(method, shown, response.status, response.body, console)  # the host parsed the JSON body
+        return ApiRecord(method, shown, response.status, response.body, console)  # the JSON body, parsed
 
     def console_reads(self) -> list[ApiRecord]:
         """What an operator's console polls: the current execution, the list, and its job logs."""

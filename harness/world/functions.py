@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -17,10 +18,8 @@ class DeployedFunction:
     memory_size: int = 128
     timeout: int = 3
     runtime: str = "python3.11"
-
-    @property
-    def package(self) -> str:
-        return self.handler.split(".", 1)[0]
+    code: Path | None = None  # its code folder; None: the directory you run in
+    layers: tuple[Path, ...] = ()  # what its layers put on the import path, in the order of its Layers
 
 
 @dataclass

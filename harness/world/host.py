@@ -6,24 +6,27 @@ import collections
 import contextlib
 import itertools
 import json
-import os
 import traceback
 import uuid
+from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from drs_parity.errors import DrsParityError
 from drs_parity.world import botohooks
 from drs_parity.world.apigateway import Gateway, api_response, proxy_event
 from drs_parity.world.clock import TimerHandle, VirtualClock
+from drs_parity.world.code import CodePackage, FunctionCode, runtime_problem
 from drs_parity.world.deploy import Stack
 from drs_parity.world.functions import ApiResponse, DeployedFunction, Invocation, RuleTarget, ScheduleRule
 from drs_parity.world.invoke import Answer, error_answer, invoke_result, lambda_answer, read_payload, streaming
-from drs_parity.world.runtime import (LambdaContext, RuntimeFailure, captured_output, environ_without_aws, json_safe,
-                                      load_handler, marshal, purge_modules, replaced_environ, sleep_recorded_in)
+from drs_parity.world.runtime import (LambdaContext, LambdaHandler, RuntimeFailure, captured_output,
+                                      environ_without_aws, json_safe, load_handler, marshal, replaced_environ,
+                                      sleep_recorded_in)
 from drs_parity.world.schedules import Schedule
 
 ClientFactory = Callable[[str], Any]  # service -> harness-internal boto3 client
 CallGuard = Callable[[DeployedFunction, str, str, dict], "tuple[str, str] | tuple[str, str, int] | None"]
+CodeFor = Callable[[str], "Path | None"]  # function logical id -> code folder the system description gives it
 
 # Keys this module keeps in botocore's per-request context dict.
 _INTERNAL = "drs_parity_internal"
@@ -32,9 +35,6 @@ _CALLER = "drs_parity_caller"
 _SNAPSHOT = "drs_parity_params_snapshot"  # JSON-safe params as the code passed them, before botocore touches them
 
 MAX_DRAIN = 10_000  # async invocations per drain before we call it a runaway loop
-
-# handler top-level packages ever loaded by a host: purged on every cold start
-_handler_packages: set[str] = set()
 
 
 class HostError(DrsParityError, RuntimeError):
@@ -61,6 +61,8 @@ class FunctionHost:
         self.region = region
         self.account_id = account_id
         self.functions: dict[str, DeployedFunction] = {}
+        self._packages: dict[str, CodePackage] = {}  # function name -> its code and module namespace
+        self._handlers: dict[str, LambdaHandler] = {}  # function name -> its handler, once imported (warm)
         self.rules: list[ScheduleRule] = []
         self.invocations: list[Invocation] = []
         self.undelivered: list[dict[str, str]] = []  # schedule targets that name no loaded function
@@ -78,8 +80,7 @@ class FunctionHost:
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Hook into every boto3 client of the process and start cold (no module state of earlier worlds)."""
-        purge_modules(_handler_packages)
+        """Hook into every boto3 client of the process (functions start cold: each gets its own namespace)."""
         self._unregister = [
             botohooks.register("before-parameter-build", self._remember_call),
             botohooks.register("before-call", self._answer_call),
@@ -94,14 +95,24 @@ class FunctionHost:
         self.stop_schedules()
 
     # -- what is deployed ------------------------------------------------------------------------------------------
-    def load(self, stack: Stack) -> None:
-        """Read the stack's Lambda functions and schedule rules from the backend (a cold start for their code)."""
+    def load(self, stack: Stack, code_for: CodeFor | None = None) -> None:
+        """Read the stack's Lambda functions and schedule rules from the backend (a cold start for their code).
+
+        A function's code is the template's local folder, else `code_for(logical id)` (the system description's),
+        else the directory you run in; its layers come from the template.
+        """
         functions = [self._read_function(physical, logical)
                      for logical, physical in stack.resources.items()
                      if stack.resource_types.get(logical) == "AWS::Lambda::Function"]
         for function in functions:
+            problem = runtime_problem(function.runtime)
+            if problem:
+                raise HostError(f"function {function.logical_id} ({function.name}): {problem}")
+        for function in functions:
+            code = stack.code.get(function.logical_id, FunctionCode())
+            function.code = code.folder or (code_for(function.logical_id) if code_for else None)
+            function.layers = code.layers
             self.add_function(function)
-        purge_modules({function.package for function in functions})
         for logical, physical in stack.resources.items():
             if stack.resource_types.get(logical) == "AWS::Events::Rule":
                 rule = self._read_rule(physical, logical)
@@ -109,8 +120,13 @@ class FunctionHost:
                     self.add_rule(rule)
 
     def add_function(self, function: DeployedFunction) -> None:
+        """Deploy `function` (a cold start): its code folder, else the directory you run in, then its layers."""
         self.functions[function.name] = function
-        _handler_packages.add(function.package)
+        self._cold_start(function)
+
+    def _cold_start(self, function: DeployedFunction) -> None:
+        self._packages[function.name] = CodePackage(function.code or Path.cwd(), *function.layers)
+        self._handlers.pop(function.name, None)
 
     def add_rule(self, rule: ScheduleRule) -> None:
         self.rules.append(rule)
@@ -207,10 +223,11 @@ class FunctionHost:
         self.invocations.append(invocation)
         self._running.append(invocation)
         try:
-            with self._function_environ(function), captured_output(invocation.logs, self._root_levels, function.name), \
-                    sleep_recorded_in(invocation):
-                result = load_handler(function)(invocation.event,
-                                                LambdaContext(function, invocation.request_id, self.clock))
+            package = self._packages[function.name]
+            with self._function_environ(function, package), package.active(), \
+                    captured_output(invocation.logs, self._root_levels, function.name), sleep_recorded_in(invocation):
+                result = self._handler(function)(invocation.event,
+                                                 LambdaContext(function, invocation.request_id, self.clock))
                 invocation.result = marshal(result)
         except RuntimeFailure as failure:
             invocation.error = {"type": failure.error_type, "message": str(failure)}
@@ -224,7 +241,19 @@ class FunctionHost:
             listener(invocation)
         return invocation
 
-    def _function_environ(self, function: DeployedFunction) -> contextlib.AbstractContextManager[None]:
+    def _handler(self, function: DeployedFunction) -> LambdaHandler:
+        """The handler, imported on the first invocation (a failed import is tried again on the next, as Lambda)."""
+        handler = self._handlers.get(function.name)
+        if handler is None:
+            try:
+                handler = self._handlers[function.name] = load_handler(function)
+            except RuntimeFailure:
+                self._cold_start(function)  # a failed init: Lambda starts the next invocation afresh
+                raise
+        return handler
+
+    def _function_environ(self, function: DeployedFunction,
+                          package: CodePackage) -> contextlib.AbstractContextManager[None]:
         runtime = {
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
@@ -232,7 +261,7 @@ class FunctionHost:
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
             "_HANDLER": function.handler,
-            "LAMBDA_TASK_ROOT": os.getcwd(),
+            "LAMBDA_TASK_ROOT": package.folders[0],
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
         }

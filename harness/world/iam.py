@@ -11,15 +11,21 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable, Protocol
 
 from drs_parity.world.host import FunctionHost
+from drs_parity.world.iam_actions import always_allowed, iam_action
+from drs_parity.world.iam_resources import UNKNOWN, CallContext, call_requests, resource_arns
 
-# Where the IAM action name differs from the botocore operation name.
-ACTION_NAMES = {("lambda", "Invoke"): "InvokeFunction", ("lambda", "InvokeAsync"): "InvokeFunction"}
+__all__ = ["ALLOW", "EXPLICIT_DENY", "IMPLICIT_DENY", "NOT_EVALUATED", "CallContext", "IamGuard", "Statement",
+           "Verdict", "always_allowed", "call_requests", "enforce_iam", "evaluate", "iam_action", "judge",
+           "load_role_statements", "parse_document", "resource_arns", "wildcard_match"]
+
 # Error code each service answers an authorisation failure with.
 DENIAL_CODES = {"ec2": "UnauthorizedOperation", "sts": "AccessDenied", "iam": "AccessDenied"}
 DEFAULT_DENIAL_CODE = "AccessDeniedException"
 ALLOW, EXPLICIT_DENY, IMPLICIT_DENY = "allow", "explicit-deny", "implicit-deny"
+NOT_EVALUATED = "not-evaluated"  # the outcome hangs on what the evaluator cannot judge: allowed, and recorded
 
 Denial = tuple[str, str]
+Applies = tuple["bool | None", str]  # (True, False or None for "cannot tell", why it cannot tell)
 
 
 class FunctionLike(Protocol):
@@ -52,31 +58,64 @@ class Statement:
     not_actions: tuple[str, ...] = ()
     resources: tuple[str, ...] = ()
     not_resources: tuple[str, ...] = ()
-    has_condition: bool = False
+    condition_keys: tuple[str, ...] = ()
     source: str = ""
 
     @classmethod
     def parse(cls, raw: dict[str, Any], source: str = "") -> "Statement":
+        condition = raw.get("Condition")
+        tests = condition.values() if isinstance(condition, dict) else ()
+        keys = tuple(sorted({str(key) for test in tests if isinstance(test, dict) for key in test}))
+        where = " ".join(part for part in (source, f"({raw['Sid']})" if raw.get("Sid") else "") if part)
         return cls(effect=str(raw.get("Effect", "")), actions=_as_list(raw.get("Action")),
                    not_actions=_as_list(raw.get("NotAction")), resources=_as_list(raw.get("Resource")),
-                   not_resources=_as_list(raw.get("NotResource")), has_condition=bool(raw.get("Condition")),
-                   source=source)
+                   not_resources=_as_list(raw.get("NotResource")),
+                   condition_keys=keys or (("?",) if condition else ()), source=where)
 
-    def matches(self, action: str, resource: str) -> bool:
-        # Conditions are not evaluated: a conditional statement is never taken to apply (see docs/iam-enforcement.md).
-        if self.has_condition:
-            return False
-        return self._matches_action(action) and self._matches_resource(resource)
+    @property
+    def has_condition(self) -> bool:
+        return bool(self.condition_keys)
+
+    def applies(self, action: str, resource: str | None) -> Applies:
+        """Whether the statement applies to the action on the resource (UNKNOWN: not derived); None: cannot tell."""
+        if not self._matches_action(action):
+            return False, ""
+        matched, why = self._matches_resource(resource)
+        if matched is False:
+            return False, ""
+        if self.has_condition:  # conditions are not evaluated (see docs/iam-enforcement.md)
+            return None, f"its Condition on {', '.join(self.condition_keys)} is not evaluated"
+        return matched, why
+
+    def matches(self, action: str, resource: str | None) -> bool:
+        """Whether the statement certainly applies."""
+        return self.applies(action, resource)[0] is True
 
     def _matches_action(self, action: str) -> bool:
         if self.not_actions:
             return not any(wildcard_match(pattern, action, case_sensitive=False) for pattern in self.not_actions)
         return any(wildcard_match(pattern, action, case_sensitive=False) for pattern in self.actions)
 
-    def _matches_resource(self, resource: str) -> bool:
-        if self.not_resources:
-            return not any(wildcard_match(pattern, resource) for pattern in self.not_resources)
-        return any(wildcard_match(pattern, resource) for pattern in self.resources)
+    def _matches_resource(self, resource: str | None) -> Applies:
+        excluding = bool(self.not_resources)
+        found = [_resource_match(pattern, resource) for pattern in (self.not_resources or self.resources)]
+        if True in found:
+            return not excluding, ""
+        if None in found:
+            return None, ("the call's resource is not derived" if resource is UNKNOWN
+                          else "its Resource has a policy variable, which is not filled")
+        return excluding, ""
+
+
+def _resource_match(pattern: str, resource: str | None) -> bool | None:
+    """A Resource pattern against a resource: None where it cannot tell (resource not derived, policy variable)."""
+    if pattern and set(pattern) == {"*"}:
+        return True
+    if resource is UNKNOWN:
+        return None
+    if "${" in pattern and resource != "*":
+        return None
+    return wildcard_match(pattern, resource)
 
 
 def parse_document(document: Any, source: str = "") -> list[Statement]:
@@ -109,17 +148,41 @@ def wildcard_match(pattern: str, value: str, case_sensitive: bool = True) -> boo
     return bool(_wildcard_regex(pattern, case_sensitive).match(value))
 
 
-def evaluate(statements: Iterable[Statement], action: str, resource: str) -> str:
-    """ALLOW, EXPLICIT_DENY or IMPLICIT_DENY for one action on one resource: an explicit Deny always wins."""
-    decision = IMPLICIT_DENY
+@dataclass(frozen=True)
+class Verdict:
+    """The decision on one action on one resource; `reason` says what was not evaluated (NOT_EVALUATED only)."""
+
+    decision: str
+    reason: str = ""
+
+
+def judge(statements: Iterable[Statement], action: str, resource: str | None) -> Verdict:
+    """The decision as AWS makes it from identity policies: an explicit Deny wins, then an Allow, else default deny.
+
+    Where the outcome hangs on a statement the evaluator cannot judge (a Condition, a resource not derived from the
+    call, a policy variable), the verdict is NOT_EVALUATED, with the statement and why; it is never a denial.
+    """
+    allowed, open_allow, open_deny = False, "", ""
     for statement in statements:
-        if not statement.matches(action, resource):
+        applies, why = statement.applies(action, resource)
+        if applies is False:
             continue
         if statement.effect == "Deny":
-            return EXPLICIT_DENY
-        if statement.effect == "Allow":
-            decision = ALLOW
-    return decision
+            if applies:
+                return Verdict(EXPLICIT_DENY)
+            open_deny = open_deny or f"Deny in {statement.source} might apply: {why}"
+        elif statement.effect == "Allow":
+            allowed = allowed or bool(applies)
+            if not applies:
+                open_allow = open_allow or f"only the Allow in {statement.source} might allow it: {why}"
+    if allowed:
+        return Verdict(NOT_EVALUATED, open_deny) if open_deny else Verdict(ALLOW)
+    return Verdict(NOT_EVALUATED, open_allow) if open_allow else Verdict(IMPLICIT_DENY)
+
+
+def evaluate(statements: Iterable[Statement], action: str, resource: str | None) -> str:
+    """ALLOW, EXPLICIT_DENY, IMPLICIT_DENY or NOT_EVALUATED for one action on one resource."""
+    return judge(statements, action, resource).decision
 
 
 # -- reading a role's policies from the backend -----------------------------------------------------------------------
@@ -148,58 +211,6 @@ def _managed_statements(iam: Any, policy_arn: str) -> list[Statement]:
     return parse_document(document, f"managed {policy_arn}")
 
 
-# -- what a call asks for ---------------------------------------------------------------------------------------------
-def iam_action(service: str, operation: str) -> str:
-    """The IAM action a botocore operation needs, e.g. ("lambda", "Invoke") -> "lambda:InvokeFunction"."""
-    return f"{service}:{ACTION_NAMES.get((service, operation), operation)}"
-
-
-@dataclass(frozen=True)
-class CallContext:
-    """Who calls, from where: enough to build the ARNs of the resources a call names."""
-
-    region: str
-    account_id: str
-
-
-def resource_arns(service: str, operation: str, params: dict[str, Any], where: CallContext) -> list[str]:
-    """ARNs of the resources a call acts on, where derivable from its parameters; ["*"] otherwise."""
-    derive = _RESOURCE_DERIVERS.get(service)
-    arns = derive(operation, params, where) if derive else []
-    return arns or ["*"]
-
-
-def _dynamodb_arns(operation: str, params: dict[str, Any], where: CallContext) -> list[str]:
-    prefix = f"arn:aws:dynamodb:{where.region}:{where.account_id}:table/"
-    if "TableName" in params:
-        arn = prefix + str(params["TableName"])
-        return [f"{arn}/index/{params['IndexName']}" if params.get("IndexName") else arn]
-    tables = list(params.get("RequestItems") or {})  # BatchGetItem / BatchWriteItem
-    for item in params.get("TransactItems") or []:
-        tables += [body["TableName"] for body in item.values() if isinstance(body, dict) and "TableName" in body]
-    return [prefix + table for table in dict.fromkeys(tables)]
-
-
-def _lambda_arns(operation: str, params: dict[str, Any], where: CallContext) -> list[str]:
-    name = params.get("FunctionName")
-    if not name:
-        return []
-    if str(name).startswith("arn:"):
-        return [str(name)]
-    return [f"arn:aws:lambda:{where.region}:{where.account_id}:function:{name}"]
-
-
-def _sts_arns(operation: str, params: dict[str, Any], where: CallContext) -> list[str]:
-    return [str(params["RoleArn"])] if params.get("RoleArn") else []
-
-
-_RESOURCE_DERIVERS: dict[str, Callable[[str, dict[str, Any], CallContext], list[str]]] = {
-    "dynamodb": _dynamodb_arns,
-    "lambda": _lambda_arns,
-    "sts": _sts_arns,
-}
-
-
 # -- the answer a denied caller sees ----------------------------------------------------------------------------------
 def caller_arn(role_arn: str, function_name: str) -> str:
     account_id = role_arn.split(":")[4]
@@ -222,12 +233,18 @@ def denial(service: str, action: str, resource: str, caller: str, decision: str)
 # -- the guard the function host calls --------------------------------------------------------------------------------
 @dataclass
 class IamGuard:
-    """Call guard: `guard(function, service, operation, params)` -> None (allowed) or (code, message)."""
+    """Call guard: `guard(function, service, operation, params)` -> None (allowed) or (code, message).
+
+    `denials` lists every denied call; `not_evaluated` every distinct (function, action, resource, reason) the
+    evaluator could not judge and let through, with how many calls it covered.
+    """
 
     load_statements: Callable[[str], list[Statement]]
     default_region: str
     denials: list[dict[str, Any]] = field(default_factory=list)
+    not_evaluated: list[dict[str, Any]] = field(default_factory=list)
     _cache: dict[str, list[Statement]] = field(default_factory=dict)
+    _unjudged: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict)
 
     def statements_of(self, role_arn: str) -> list[Statement]:
         if role_arn not in self._cache:
@@ -237,17 +254,30 @@ class IamGuard:
     def __call__(self, function: FunctionLike, service: str, operation: str, params: dict[str, Any]) -> Denial | None:
         if not function.role_arn:  # a test double added by hand, not deployed: there is no role to enforce
             return None
+        if always_allowed(service, operation):  # no identity policy can deny it on AWS
+            return None
         statements = self.statements_of(function.role_arn)
-        action = iam_action(service, operation)
         where = CallContext(_region_of(function, self.default_region), function.role_arn.split(":")[4])
-        for resource in resource_arns(service, operation, params, where):
-            decision = evaluate(statements, action, resource)
-            if decision != ALLOW:
-                answer = denial(service, action, resource, caller_arn(function.role_arn, function.name), decision)
-                self.denials.append({"function": function.name, "action": action, "resource": resource,
-                                     "decision": decision, "error": answer[0]})
+        for action, resource in call_requests(service, operation, params, where):
+            verdict = judge(statements, action, resource)
+            if verdict.decision == NOT_EVALUATED:
+                self._record_unjudged(function.name, action, resource, verdict.reason)
+            elif verdict.decision != ALLOW:
+                shown = resource if resource is not UNKNOWN else "*"
+                answer = denial(service, action, shown, caller_arn(function.role_arn, function.name), verdict.decision)
+                self.denials.append({"function": function.name, "action": action, "resource": shown,
+                                     "decision": verdict.decision, "error": answer[0]})
                 return answer
         return None
+
+    def _record_unjudged(self, function: str, action: str, resource: str | None, reason: str) -> None:
+        shown = resource if resource is not UNKNOWN else "(not derived)"
+        key = (function, action, shown, reason)
+        if key not in self._unjudged:
+            self._unjudged[key] = {"function": function, "action": action, "resource": shown,
+                                   "decision": NOT_EVALUATED, "reason": reason, "calls": 0}
+            self.not_evaluated.append(self._unjudged[key])
+        self._unjudged[key]["calls"] += 1
 
 
 def _region_of(function: FunctionLike, default: str) -> str:

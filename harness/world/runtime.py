@@ -10,7 +10,6 @@ import io
 import json
 import logging
 import os
-import sys
 import time
 from decimal import Decimal
 from typing import Any, Callable, Iterator, Mapping
@@ -237,13 +236,3 @@ def environ_without_aws(extra: Mapping[str, str]) -> dict[str, str]:
     """The process environment minus AWS/LocalStack/Lambda settings, plus `extra` (so nothing leaks in)."""
     kept = {key: value for key, value in os.environ.items() if not key.startswith(_ENV_PREFIXES_NOT_INHERITED)}
     return {**kept, **extra}
-
-
-def purge_modules(packages: set[str]) -> None:
-    """Forget imported modules of `packages` so the next import is a cold start (pytest's own modules stay)."""
-    for name in list(sys.modules):
-        top = name.split(".", 1)[0]
-        leaf = name.rsplit(".", 1)[-1]
-        if top in packages and not (leaf.startswith("test_") or leaf == "conftest"):
-            del sys.modules[name]
-

@@ -6,6 +6,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.harness.gate.parity_planting import system_with_environment
 
@@ -63,3 +64,57 @@ def test_a_configuration_mistake_fails_in_one_line(pytester: pytest.Pytester) ->
     result = pytester.runpytest(*PLUGIN_ARGS, "--drs-parity", "--drs-parity-scenario", "two-wave-drill")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*configuration error: absent.yaml: rules file not found*"])
+
+
+def test_a_scenario_named_twice_is_one_item(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest(*PLUGIN_ARGS, "--drs-parity", "--drs-parity-scenario", "recovery",
+                                "--drs-parity-scenario", "two-wave-drill", "--drs-parity-scenario", "recovery",
+                                "--collect-only", "-q")
+    listed = [line for line in result.stdout.lines if line.startswith("drs-parity[")]
+    assert listed == ["drs-parity[recovery]", "drs-parity[two-wave-drill]"]
+
+
+# -- --drs-parity-strict / drs_parity_strict ------------------------------------------------------------------------
+STRICT_RULES = """rules:
+  - {path: '*', scope: {scenario: two-wave-drill}, reason: the right side times out on purpose}
+  - {path: '*', scope: {scenario: recovery}, reason: the right side times out on purpose}
+  - {path: 'logs[never logged]', reason: left over from an older release}
+"""
+
+
+def monolith_timing_out(folder: Path) -> Path:
+    """The monolith with a 4-minute execution timeout, as a user's own description: it diverges in every scenario."""
+    from drs_parity.fixtures.system import load_system, resolve_system_path
+
+    description = yaml.safe_load(resolve_system_path("monolithic").read_text())
+    description.update(name="monolithic-timeout", environment={"EXECUTION_TIMEOUT_SECONDS": "240"},
+                       template=str(load_system("monolithic").template))
+    path = folder / "monolithic-timeout.yaml"
+    path.write_text(yaml.safe_dump(description))
+    return path
+
+
+def strict_project(pytester: pytest.Pytester, tmp_path: Path, strict: str, scenarios: str) -> None:
+    (tmp_path / "rules.yaml").write_text(STRICT_RULES)
+    pytester.makeini(f"[pytest]\ndrs_parity = true\ndrs_parity_scenarios = {scenarios}\n"
+                     f"drs_parity_right = {monolith_timing_out(tmp_path)}\ndrs_parity_calibrate = false\n"
+                     f"drs_parity_rules = {tmp_path / 'rules.yaml'}\ndrs_parity_strict = {strict}\n")
+
+
+def test_strict_fails_the_session_on_a_rule_no_worker_used(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    strict_project(pytester, tmp_path, "true", "two-wave-drill recovery")
+    result = pytester.runpytest(*PLUGIN_ARGS, "-n", "2")  # each scenario's rule is used on its own worker
+    result.assert_outcomes(passed=2)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*drs-parity --strict: stale rules fail the session*",
+                                 "stale rule *rules.yaml: rules[[]2[]]: `logs[[]never logged[]]` matched no divergence*"])
+    assert "rules[0]" not in result.stdout.str() and "rules[1]" not in result.stdout.str()
+
+
+def test_without_strict_a_stale_rule_does_not_fail_the_session(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    strict_project(pytester, tmp_path, "false", "two-wave-drill")
+    result = pytester.runpytest(*PLUGIN_ARGS)
+    result.assert_outcomes(passed=1)
+    assert result.ret == 0 and "stale rule" not in result.stdout.str()
+    result = pytester.runpytest(*PLUGIN_ARGS, "--drs-parity-strict")  # the option overrides the ini
+    assert result.ret == 1 and "rules[1]: `*`" in result.stdout.str()  # recovery did not run: its rule is stale

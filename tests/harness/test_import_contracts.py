@@ -52,11 +52,11 @@ def test_import_contracts_hold(tmp_path: Path) -> None:
 def test_each_contract_catches_a_planted_import(tmp_path: Path) -> None:
     root = lay_out(tmp_path / "root", copy)
     plant(root / "drs_parity" / "errors.py", "import drs_parity.cli.main")
-    plant(root / "monolithic" / "handler.py", "import decomposed.shared.config")
-    plant(root / "decomposed" / "shared" / "config.py", "import drs_parity.errors")
+    plant(root / "monolithic" / "handler.py", "import decomposed.layer.shared.config")
+    plant(root / "decomposed" / "layer" / "shared" / "config.py", "import drs_parity.errors")
     done = lint_imports(root)
     assert done.returncode == 1, done.stdout + done.stderr
-    for chain in ("drs_parity.errors -> drs_parity.cli.main", "monolithic.handler -> decomposed.shared.config",
-                  "decomposed.shared.config -> drs_parity.errors"):
+    for chain in ("drs_parity.errors -> drs_parity.cli.main", "monolithic.handler -> decomposed.layer.shared.config",
+                  "decomposed.layer.shared.config -> drs_parity.errors"):
         assert chain in done.stdout, done.stdout
     assert "Contracts: 0 kept, 3 broken." in done.stdout, done.stdout

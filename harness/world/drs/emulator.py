@@ -39,11 +39,18 @@ class DrsEmulator:
 
     @property
     def requests(self) -> list[dict[str, Any]]:
-        """Every request served: {account, region, operation, params, status, error}."""
-        return self.responder.requests
+        """The newest requests served, oldest first (bounded: responses.RequestLog): {account, region, operation,
+        params, status, error}."""
+        return self.responder.log.entries()
+
+    @property
+    def requests_served(self) -> int:
+        """How many requests were served, including those the bounded `requests` no longer holds."""
+        return self.responder.log.served
 
     def install_inprocess(self) -> Callable[[], None]:
         return transport.install_inprocess(self.handle)
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> transport.DrsServer:
-        return transport.serve_http(self.handle, host, port)
+        """Serve over loopback HTTP; OSError if the port cannot be bound."""
+        return transport.serve_http(self.responder, host, port)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
+
+from drs_parity.errors import EnvironmentProblem
 
 from .emulator import DrsEmulator
 
@@ -42,18 +43,29 @@ def load_scenario_sections(scenario_path: str) -> dict[str, Any]:
     return {"drs_config": document.get("drs") or {}, "source_servers": servers, "faults": document.get("faults") or []}
 
 
-def serve_forever(scenario_path: str, port: int) -> None:
-    """`drs-parity drs-emulator`: serve a scenario's DRS on 127.0.0.1:port in wall time until Ctrl-C."""
+def announce_listening(url: str) -> None:
+    print(f"DRS emulator listening on {url} (AWS_ENDPOINT_URL_DRS={url})", flush=True)
+
+
+def serve_forever(scenario_path: str, port: int, announce: Callable[[str], None] = announce_listening) -> None:
+    """`drs-parity drs-emulator`: serve a scenario's DRS on 127.0.0.1:port in wall time until Ctrl-C.
+
+    `announce(url)` runs once the port is bound; a port that cannot be bound is an EnvironmentProblem.
+    """
     sections = load_scenario_sections(scenario_path)
     emulator = DrsEmulator(WallClock())
     try:
         emulator.load(**sections)
     except (ValueError, TypeError, KeyError) as error:
         raise ValueError(f"{scenario_path}: {error}") from None
-    server = emulator.serve(port=port)
-    print(f"DRS emulator listening on {server.url} (AWS_ENDPOINT_URL_DRS={server.url})", flush=True)
     try:
-        threading.Event().wait()
+        server = emulator.serve(port=port)
+    except OSError as error:
+        raise EnvironmentProblem(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}") from None
+    try:
+        announce(server.url)  # inside: Ctrl-C right after the banner still stops the server and exits 0
+        while True:  # short sleeps: Ctrl-C delivered to a server thread is only acted on when the main thread wakes
+            time.sleep(0.2)
     except KeyboardInterrupt:
         pass
     finally:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-from drs_parity.compare.diff import diff_timelines, readable_path
+from drs_parity.compare.diff import diff_timelines, level_differences, raw_differences, readable_path
 from drs_parity.compare.divergence import Divergence
-from drs_parity.compare.normalise import normalise_timeline
+from drs_parity.compare.normalise import CONTRACT_LIST_KEYS, normalise_timeline
 from tests.harness.compare.parity_samples import SERVER_A, START, timeline
 
 SERVER_NAME_PATH = f"tables.execution-history[<executionId:1>].waves[0].serverStatuses[{SERVER_A}].serverName"
@@ -122,3 +124,60 @@ def test_readable_paths_bracket_record_keys_and_dot_field_names() -> None:
     assert readable_path("tables", ["execution-history", "<executionId:1>", "waves", "1", "status"]) == \
         "tables.execution-history[<executionId:1>].waves[1].status"
     assert readable_path("api", ["GET /health", "body", "items", 3, "name"]) == "api[GET /health].body.items[3].name"
+
+
+def _one_step(kind: str, content: Any) -> dict[str, Any]:
+    return {"scenario": "s", "steps": [{"index": 0, "name": "setup", kind: content}]}
+
+
+def test_equal_subtrees_are_skipped_but_values_equal_only_by_python_still_differ() -> None:
+    # 1 == 1.0 == True in Python; the diff must still report them as deepdiff does (a type change)
+    left = _one_step("tables", {"t": {"k": {"a": 1, "b": {"c": [1, 2]}, "same": {"x": "y"}}}})
+    right = _one_step("tables", {"t": {"k": {"a": 1.0, "b": {"c": [1, True]}, "same": {"x": "y"}}}})
+    paths = {d.path: (d.left, d.right) for d in diff_timelines(left, right)}
+    assert paths == {"tables.t[k].a": (1, 1.0), "tables.t[k].b.c[1]": (2, True)}
+
+
+def test_a_key_on_one_side_only_is_absent_on_the_other_with_its_value() -> None:
+    left = _one_step("api", {"GET /x": {"status": 200, "body": {"only": {"n": 1}}}})
+    right = _one_step("api", {"GET /x": {"status": 200, "body": {}}})
+    [divergence] = diff_timelines(left, right)
+    assert (divergence.path, divergence.left, divergence.right) == ("api[GET /x].body.only", {"n": 1}, None)
+    assert divergence.right_absent and not divergence.left_absent
+
+
+def test_identical_multisets_in_another_order_have_no_divergence() -> None:
+    left = _one_step("logs", {"m": [{"level": "INFO"}, {"level": "ERROR"}]})
+    right = _one_step("logs", {"m": [{"level": "ERROR"}, {"level": "INFO"}]})
+    assert diff_timelines(left, right) == []
+
+
+def test_a_mapping_whose_keys_mostly_changed_is_one_change_as_deepdiff_reports_it() -> None:
+    left = _one_step("tables", {"t": {"k": {"servers": {"s1": {"x": 1}, "s2": {"x": 2}}, "n": 1}}})
+    right = _one_step("tables", {"t": {"k": {"servers": {}, "n": 1}}})
+    [divergence] = diff_timelines(left, right)
+    assert (divergence.path, divergence.left, divergence.right) == (
+        "tables.t[k].servers", {"s1": {"x": 1}, "s2": {"x": 2}}, {})
+
+
+SNAPSHOTS = Path(__file__).resolve().parents[2] / "e2e" / "__snapshots__" / "test_parity_moto"
+
+
+def _snapshot_steps(name: str) -> list[dict[str, Any]]:
+    return json.loads((SNAPSHOTS / name).read_text(encoding="utf-8"))["steps"]
+
+
+def test_key_by_key_diff_finds_exactly_what_one_deepdiff_of_the_whole_kind_finds() -> None:
+    # real normalised timelines of different scenarios: many differences of every shape, at every depth
+    names = sorted(path.name for path in SNAPSHOTS.glob("*-monolithic*.json"))
+    pairs = list(zip(names, names[1:] + names[:1]))
+    compared = 0
+    for left_name, right_name in pairs:
+        for left_step, right_step in zip(_snapshot_steps(left_name), _snapshot_steps(right_name)):
+            for kind in ("api", "tables"):
+                left, right = left_step.get(kind, {}), right_step.get(kind, {})
+                whole = level_differences(kind, [], left, right, False, CONTRACT_LIST_KEYS)
+                assert sorted(raw_differences(kind, left, right, CONTRACT_LIST_KEYS), key=repr) == \
+                    sorted(whole, key=repr), (left_name, right_name, left_step.get("name"), kind)
+                compared += len(whole)
+    assert compared > 100

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from drs_parity.compare.classify import classify, noise_from_self_diff
-from drs_parity.compare.divergence import Divergence, NoiseEntry, Rule, glob_match
-from drs_parity.compare.rules import RuleSet, RulesError, load_rules
+from drs_parity.compare.divergence import Divergence, NoiseEntry, Rule, glob_escape, glob_match, pattern_problem
+from drs_parity.compare.rules import PLACEHOLDER_REASON, RuleSet, RulesError, load_rules
 
 PATH = "tables.execution-history[<executionId:1>].waves[1].serverStatuses[s-00000000000000a01].serverName"
 
@@ -46,6 +46,8 @@ def test_toml_rules_load(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "message"), [
     ("rules:\n  - path: 'a.b'\n", "rules[0].reason: missing"),
     ("rules:\n  - path: 'a.b'\n    reason: ''\n", "rules[0].reason: must be non-empty text"),
+    ("rules:\n  - path: 'a.b'\n    reason: '  '\n", "rules[0].reason: must be non-empty text"),
+    ("rules:\n  - path: 'a.b'\n    reason: 7\n", "rules[0].reason: must be non-empty text"),
     ("rules:\n  - path: 'a.b'\n    reason: x\n    when: always\n", "rules[0].when: unknown key"),
     ("rules:\n  - path: 'a[b'\n    reason: x\n", "rules[0].path: unbalanced brackets"),
     ("rules:\n  - reason: x\n", "rules[0].path: missing"),
@@ -67,10 +69,58 @@ def test_a_missing_rules_file(tmp_path: Path) -> None:
         load_rules(tmp_path / "absent.yaml")
 
 
+@pytest.mark.parametrize("reason", [PLACEHOLDER_REASON, "TODO", "  TODO: later", "FIXME: check", "TBD"])
+def test_a_rule_still_reading_the_placeholder_is_refused_naming_file_index_and_path(tmp_path: Path,
+                                                                                    reason: str) -> None:
+    # The attack: the report's paste-ready file, saved unreviewed, would accept every divergence of a broken run.
+    path = write(tmp_path, f"rules:\n  - path: 'a.b'\n    reason: ok\n"
+                           f"  - {{path: 'logs[Found [s-1]: *]', scope: {{kind: logs}}, reason: '{reason}'}}\n")
+    with pytest.raises(RulesError) as error:
+        load_rules(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: rules[1].reason: still the placeholder"), message
+    assert "'logs[Found [s-1]: *]'" in message and "\n" not in message
+
+
+def test_toml_rules_with_the_placeholder_are_refused_too(tmp_path: Path) -> None:
+    path = write(tmp_path, f'[[rules]]\npath = "logs[*]"\nreason = "{PLACEHOLDER_REASON}"\n', "r.toml")
+    with pytest.raises(RulesError, match=r"r\.toml: rules\[0\]\.reason: still the placeholder"):
+        load_rules(path)
+
+
+def test_a_reason_that_merely_mentions_todo_is_a_reason(tmp_path: Path) -> None:
+    [rule] = load_rules(write(tmp_path, "rules:\n  - path: a\n    reason: the TODO list is sorted later\n")).rules
+    assert rule.reason == "the TODO list is sorted later"
+
+
 def test_globs_treat_brackets_literally() -> None:
     assert glob_match("tables.execution-history[*].waves[*].serverStatuses[*].serverName", PATH)
     assert not glob_match("tables.execution-history[*].status", PATH)
     assert glob_match("*serverName", PATH) and glob_match("tables.?xecution*", PATH)
+
+
+TRICKY_KEYS = [
+    "Found ['s-1', 's-2'] servers",  # a list in a log message: nested brackets
+    "got ] here", "got [ here", "][", "a*b?c", "back\\slash \\[x\\]", "quote ' and \" and: colon # hash",
+    "dots.in.a.key", "trailing backslash \\", "new\nline", "unicode ✓ – ü", "{flow: [mapping]}", "- dash", "*",
+]
+
+
+@pytest.mark.parametrize("key", TRICKY_KEYS)
+def test_an_escaped_path_loads_and_matches_exactly_that_path(key: str) -> None:
+    path = f"logs[{key}]"
+    pattern = glob_escape(path)
+    assert pattern_problem(pattern) is None
+    assert glob_match(pattern, path)
+    assert not glob_match(pattern, path + "x") and not glob_match(pattern, "logs[" + key.replace(key[0], "Z") + "]")
+
+
+def test_globs_nest_brackets_and_escape_with_a_backslash() -> None:
+    assert pattern_problem("logs[Found ['a']]") is None and glob_match("logs[Found [*]]", "logs[Found ['a']]")
+    assert glob_match("logs[a\\*b]", "logs[a*b]") and not glob_match("logs[a\\*b]", "logs[axxb]")
+    assert glob_match("logs[\\[]", "logs[[]") and pattern_problem("logs[\\[]") is None
+    assert "unbalanced brackets" in pattern_problem("logs[a]]")
+    assert "lone backslash" in pattern_problem("logs[a]\\")
 
 
 @pytest.mark.parametrize(("rule", "matches"), [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import yaml
@@ -23,23 +22,20 @@ def system_with_environment(tmp_path: Path, environment: dict[str, str], name: s
     return load_system(path)
 
 
-def patched_copy(tmp_path: Path, package: str, file: str, old: str, new: str) -> object:
-    """decomposed/ copied to tmp_path as `package` with one line of `file` patched; its system description loaded.
+def patched_copy(tmp_path: Path, name: str, file: str, old: str, new: str) -> object:
+    """decomposed/ (template and code folders) copied to tmp_path/`name` with one line of `file` patched; its system.
 
-    The copy gets a distinct package name (its imports and handler strings renamed) so it never shadows the real one.
+    The copy's template names its code folders relative to itself, so the copy deploys its own patched code; the
+    function host imports each function in its own module namespace, so nothing is renamed or put on sys.path.
     """
-    target = tmp_path / package
+    target = tmp_path / name
     shutil.copytree(REPO / "decomposed", target, ignore=shutil.ignore_patterns("__pycache__"))
-    for source in [*target.rglob("*.py"), target / "template.yaml"]:
-        source.write_text(source.read_text().replace("decomposed.", f"{package}."))
     patched = target / file
     text = patched.read_text()
     assert text.count(old) == 1, f"the patch must change exactly one line of {file}"
     patched.write_text(text.replace(old, new))
     description = yaml.safe_load(DECOMPOSED_SYSTEM.read_text())
-    description.update(name=package, template=str(target / "template.yaml"))
-    path = tmp_path / f"{package}.yaml"
+    description.update(name=name, template=str(target / "template.yaml"))
+    path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(description))
-    if str(tmp_path) not in sys.path:
-        sys.path.insert(0, str(tmp_path))  # the function host imports handler strings: the copy must be importable
     return load_system(path)

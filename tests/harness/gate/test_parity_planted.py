@@ -57,7 +57,7 @@ def test_one_status_and_one_log_line_a_shorter_timeout_in_the_environment(tmp_pa
 
 
 def test_one_outbound_call_a_drill_started_as_a_recovery(tmp_path: Path) -> None:
-    patched = patched_copy(tmp_path, "planted_isdrill", "shared/drs_gateway.py", "isDrill=is_drill,",
+    patched = patched_copy(tmp_path, "planted_isdrill", "layer/shared/drs_gateway.py", "isDrill=is_drill,",
                            "isDrill=not is_drill,")
     result = divergences(patched)
     assert found(result, "calls[drs.StartRecovery][0].params.isDrill") == (True, False, 1, "start main DRILL")

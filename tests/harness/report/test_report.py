@@ -22,7 +22,7 @@ from drs_parity.report.json_report import to_json
 from drs_parity.report.junit import to_junit
 from drs_parity.report.markdown import to_markdown
 from drs_parity.report.terminal import Progress, terminal_summary
-from drs_parity.compare.rules import RuleSet, load_rules
+from drs_parity.compare.rules import PLACEHOLDER_REASON, RuleSet, load_rules
 from tests.harness.compare.parity_samples import SERVER_A, START, timeline
 
 SERVER_NAME_PATH = f"tables.execution-history[<executionId:1>].waves[0].serverStatuses[{SERVER_A}].serverName"
@@ -270,7 +270,8 @@ def test_one_consolidated_rules_file_accepts_every_divergence_even_on_the_next_r
     text = to_markdown(divergent())
     assert text.count("```yaml") == 1
     rules_file = tmp_path / "rules.yaml"
-    rules_file.write_text(text.split("```yaml\n", 1)[1].split("```", 1)[0])
+    pasted = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    rules_file.write_text(pasted.replace(PLACEHOLDER_REASON, "reviewed: the decomposed side is still being built"))
     rules = load_rules(rules_file)
     next_run = divergent(suffix="XYZ789").scenarios[0].divergences  # a fresh deployment: another role suffix
     judged = classify(next_run, rules)

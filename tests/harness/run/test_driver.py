@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
+from drs_parity.fixtures.cloudformation import read_template, write_template
 from drs_parity.run.driver import RunError, check_expectations, run_side
 from drs_parity.fixtures.scenario import load_scenarios
-from drs_parity.fixtures.system import load_system
+from drs_parity.fixtures.system import load_system, resolve_system_path
 
 pytestmark = pytest.mark.slow  # easy to find: pytest -m slow tests/harness/run/test_driver.py
 
@@ -102,3 +104,50 @@ def test_unrouted_paths_answer_like_api_gateway_and_query_placeholders_resolve(t
         "/nope", 403, {"message": "Missing Authentication Token"})
     assert listed["path"] == f"/executions?limit=1&nextToken={timeline.current_execution}"
     assert listed["status"] == 200 and listed["body"]["executions"] == []  # the only execution was the token
+
+
+# -- the API the template declares ------------------------------------------------------------------------------------
+def described_without_routes(folder, template=None):
+    """The decomposed system described again in `folder`, without routes (and with `template` if given)."""
+    document = yaml.safe_load(resolve_system_path("decomposed").read_text())
+    document.pop("routes")
+    document["template"] = str(template or load_system("decomposed").template)
+    path = folder / "decomposed.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_without_routes_the_templates_api_routes_the_run(tmp_path) -> None:
+    scenario = load_scenarios(["two-wave-drill"])[0]
+    extra = ('  - api: {method: GET, path: "/protection-groups/{group:app}/servers"}\n'
+             '  - api: {method: GET, path: "/executions?limit=0"}\n'
+             '  - api: {method: GET, path: /}\n')
+    steps_added = tmp_path / "two-wave-drill.yaml"
+    steps_added.write_text(scenario.path.read_text().replace("expect:", extra + "expect:"))
+
+    timeline = run_side(load_system(described_without_routes(tmp_path)), str(steps_added))
+
+    assert check_expectations(load_scenarios([str(steps_added)])[0], timeline) == []
+    sub_path, listed, root = (step.api[0] for step in timeline.steps[-3:])
+    assert sub_path["status"] == 404 and sub_path["body"]["error"] == "NOT_FOUND"  # its {proxy+}: the function
+    assert listed["path"] == "/executions?limit=0"  # the query string in the path reached the handler:
+    assert listed["status"] == 400 and "limit" in listed["body"]["message"]
+    assert (root["status"], root["body"]) == (403, {"message": "Missing Authentication Token"})
+
+
+def test_a_template_without_an_api_and_a_description_without_routes_is_a_run_error(tmp_path) -> None:
+    source = load_system("decomposed").template
+    document = read_template(source)
+    document["Resources"] = {logical_id: resource for logical_id, resource in document["Resources"].items()
+                             if not resource["Type"].startswith("AWS::ApiGateway::")
+                             and resource["Properties"].get("Principal") != "apigateway.amazonaws.com"}
+    document["Outputs"].pop("ApiUrl")
+    for resource in document["Resources"].values():  # the code folders stay where they are
+        for key in ("Code", "Content"):
+            if isinstance(resource["Properties"].get(key), str):
+                resource["Properties"][key] = str(source.parent / resource["Properties"][key])
+    template = tmp_path / "template.yaml"
+    write_template(document, template)
+
+    with pytest.raises(RunError, match=r"setup: template\.yaml declares no API .* decomposed\.yaml has no routes"):
+        run_side(load_system(described_without_routes(tmp_path, template)), "two-wave-drill")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 
 import pytest
 
+from drs_parity.errors import EnvironmentProblem
 from drs_parity.world.drs import WallClock, serve_forever
 from drs_parity.world.drs.standalone import load_scenario_sections
 
@@ -48,3 +50,16 @@ def test_user_mistakes_are_one_line_value_errors(tmp_path: Path, content: str | 
     with pytest.raises(ValueError) as info:
         serve_forever(str(path), 0)
     assert message in str(info.value) and "\n" not in str(info.value) and str(path) in str(info.value)
+
+
+def test_a_taken_port_is_one_line_and_nothing_is_announced(tmp_path: Path) -> None:
+    path = tmp_path / "scenario.yaml"
+    path.write_text("name: s\nsteps: []\n")
+    announced: list[str] = []
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(EnvironmentProblem) as info:
+            serve_forever(str(path), port, announced.append)
+    assert str(info.value) == f"cannot listen on 127.0.0.1:{port}: Address already in use" and announced == []

@@ -9,11 +9,13 @@ import pytest
 from moto import mock_aws
 
 from drs_parity.world import iam
-from drs_parity.world.iam import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, CallContext, IamGuard, evaluate, parse_document
+from drs_parity.world.iam import (ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, NOT_EVALUATED, CallContext, IamGuard, evaluate,
+                                  parse_document)
 
 ACCOUNT = "123456789012"
 TABLE_ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/drs-orchestration-execution-history-test"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/finder-role"
+WHERE = CallContext("eu-west-1", "111122223333")
 
 
 def policy(*statements: dict) -> list[iam.Statement]:
@@ -67,10 +69,42 @@ def test_an_explicit_deny_wins_over_any_allow():
     assert evaluate(statements, "dynamodb:Query", TABLE_ARN) == ALLOW
 
 
-def test_a_conditional_statement_is_never_taken_to_apply():
+def test_a_conditional_allow_is_not_evaluated_never_denied():
     statements = policy({"Effect": "Allow", "Action": "*", "Resource": "*",
                          "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}})
-    assert evaluate(statements, "dynamodb:Query", TABLE_ARN) == IMPLICIT_DENY
+    verdict = iam.judge(statements, "dynamodb:Query", TABLE_ARN)
+    assert verdict.decision == NOT_EVALUATED
+    assert "Condition on aws:RequestedRegion is not evaluated" in verdict.reason
+
+
+def test_a_conditional_deny_leaves_an_allowed_call_not_evaluated_and_a_denied_one_denied():
+    conditional_deny = {"Effect": "Deny", "Action": "dynamodb:*", "Resource": "*",
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    allowed = policy({"Effect": "Allow", "Action": "dynamodb:Query", "Resource": TABLE_ARN}, conditional_deny)
+    assert evaluate(allowed, "dynamodb:Query", TABLE_ARN) == NOT_EVALUATED
+    assert evaluate(policy(conditional_deny), "dynamodb:Query", TABLE_ARN) == IMPLICIT_DENY
+
+
+def test_a_resource_not_derived_is_judged_by_wildcard_grants_only():
+    everywhere = policy({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})
+    scoped = policy({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:us-east-1:1:key/k"})
+    assert evaluate(everywhere, "kms:Decrypt", iam.UNKNOWN) == ALLOW
+    assert evaluate(scoped, "kms:Decrypt", iam.UNKNOWN) == NOT_EVALUATED
+    assert evaluate(scoped, "kms:Encrypt", iam.UNKNOWN) == IMPLICIT_DENY
+    excluded = policy({"Effect": "Allow", "Action": "kms:Decrypt", "NotResource": "*"})
+    assert evaluate(excluded, "kms:Decrypt", iam.UNKNOWN) == IMPLICIT_DENY
+
+
+def test_a_policy_variable_in_a_resource_is_not_evaluated():
+    statements = policy({"Effect": "Allow", "Action": "s3:GetObject",
+                         "Resource": "arn:aws:s3:::home/${aws:username}/*"})
+    assert evaluate(statements, "s3:GetObject", "arn:aws:s3:::home/alice/notes") == NOT_EVALUATED
+
+
+def test_actions_without_resource_level_permissions_are_judged_against_star_as_aws_does():
+    scoped = policy({"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "arn:aws:ec2:*:*:instance/*"})
+    assert iam.resource_arns("ec2", "DescribeInstances", {"InstanceIds": ["i-1"]}, WHERE) == ["*"]
+    assert evaluate(scoped, "ec2:DescribeInstances", "*") == IMPLICIT_DENY
 
 
 def test_a_url_encoded_json_document_is_read():
@@ -99,6 +133,97 @@ def test_action_names_follow_iam_not_botocore():
     assert iam.iam_action("lambda", "Invoke") == "lambda:InvokeFunction"
     assert iam.iam_action("drs", "DescribeJobs") == "drs:DescribeJobs"
     assert iam.iam_action("sts", "AssumeRole") == "sts:AssumeRole"
+    assert iam.iam_action("s3", "ListObjectsV2") == "s3:ListBucket"
+    assert iam.iam_action("sqs", "SendMessageBatch") == "sqs:SendMessage"
+
+
+@pytest.mark.parametrize("service, operation, action", [
+    ("sfn", "StartExecution", "states:StartExecution"),
+    ("cloudwatch-logs", "PutLogEvents", "logs:PutLogEvents"),
+    ("eventbridge", "PutEvents", "events:PutEvents"),
+    ("cloudwatch", "PutMetricData", "cloudwatch:PutMetricData"),
+    ("dynamodb-streams", "GetRecords", "dynamodb:GetRecords"),
+    ("secrets-manager", "GetSecretValue", "secretsmanager:GetSecretValue"),
+    ("scheduler", "CreateSchedule", "scheduler:CreateSchedule"),
+])
+def test_actions_carry_the_iam_prefix_of_botocores_service_model(service, operation, action):
+    assert iam.iam_action(service, operation) == action
+
+
+@pytest.mark.parametrize("service, operation, params, expected", [
+    ("sfn", "StartExecution", {"stateMachineArn": "arn:aws:states:eu-west-1:111122223333:stateMachine:recovery",
+                               "input": "{}"},
+     [("states:StartExecution", "arn:aws:states:eu-west-1:111122223333:stateMachine:recovery")]),
+    ("sfn", "DescribeExecution", {"executionArn": "arn:aws:states:eu-west-1:111122223333:execution:recovery:e1"},
+     [("states:DescribeExecution", "arn:aws:states:eu-west-1:111122223333:execution:recovery:e1")]),
+    ("sfn", "CreateStateMachine", {"name": "sm", "roleArn": "arn:aws:iam::111122223333:role/r", "definition": "{}"},
+     [("states:CreateStateMachine", "arn:aws:states:eu-west-1:111122223333:stateMachine:sm")]),
+    ("eventbridge", "PutRule", {"Name": "tick", "EventBusName": "orders"},
+     [("events:PutRule", "arn:aws:events:eu-west-1:111122223333:rule/orders/tick")]),
+    ("eventbridge", "PutTargets", {"Rule": "tick", "Targets": []},
+     [("events:PutTargets", "arn:aws:events:eu-west-1:111122223333:rule/tick")]),
+    ("eventbridge", "PutEvents", {"Entries": [{"Detail": "{}"}, {"EventBusName": "orders"}]},
+     [("events:PutEvents", "arn:aws:events:eu-west-1:111122223333:event-bus/default"),
+      ("events:PutEvents", "arn:aws:events:eu-west-1:111122223333:event-bus/orders")]),
+    ("cloudwatch-logs", "CreateLogStream", {"logGroupName": "/aws/lambda/f", "logStreamName": "s"},
+     [("logs:CreateLogStream", "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/f:*")]),
+    ("cloudwatch-logs", "PutLogEvents", {"logGroupName": "/aws/lambda/f", "logStreamName": "s", "logEvents": []},
+     [("logs:PutLogEvents", "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/f:log-stream:s")]),
+    ("sqs", "SendMessage", {"QueueUrl": "https://sqs.us-west-2.amazonaws.com/444455556666/jobs", "MessageBody": "x"},
+     [("sqs:SendMessage", "arn:aws:sqs:us-west-2:444455556666:jobs")]),
+    ("sns", "Publish", {"TopicArn": "arn:aws:sns:eu-west-1:111122223333:alerts", "Message": "m"},
+     [("sns:Publish", "arn:aws:sns:eu-west-1:111122223333:alerts")]),
+    ("s3", "PutObject", {"Bucket": "reports", "Key": "a/b.json"}, [("s3:PutObject", "arn:aws:s3:::reports/a/b.json")]),
+    ("s3", "ListObjectsV2", {"Bucket": "reports"}, [("s3:ListBucket", "arn:aws:s3:::reports")]),
+    ("s3", "CopyObject", {"Bucket": "b", "Key": "k2", "CopySource": "a/k1"},
+     [("s3:GetObject", "arn:aws:s3:::a/k1"), ("s3:PutObject", "arn:aws:s3:::b/k2")]),
+    ("dynamodb", "TransactWriteItems", {"TransactItems": [{"Put": {"TableName": "a"}},
+                                                          {"ConditionCheck": {"TableName": "b"}}]},
+     [("dynamodb:PutItem", "arn:aws:dynamodb:eu-west-1:111122223333:table/a"),
+      ("dynamodb:ConditionCheckItem", "arn:aws:dynamodb:eu-west-1:111122223333:table/b")]),
+    ("drs", "StartRecovery", {"sourceServers": [{"sourceServerID": "s-1"}], "isDrill": True},
+     [("drs:StartRecovery", "arn:aws:drs:eu-west-1:111122223333:source-server/s-1")]),
+    ("ec2", "TerminateInstances", {"InstanceIds": ["i-1"]},
+     [("ec2:TerminateInstances", "arn:aws:ec2:eu-west-1:111122223333:instance/i-1")]),
+    ("ssm", "GetParameter", {"Name": "/drs/config"},
+     [("ssm:GetParameter", "arn:aws:ssm:eu-west-1:111122223333:parameter/drs/config")]),
+    ("lambda", "Invoke", {"FunctionName": "poller", "Qualifier": "live"},
+     [("lambda:InvokeFunction", "arn:aws:lambda:eu-west-1:111122223333:function:poller:live")]),
+    ("kms", "Decrypt", {"CiphertextBlob": b"x"}, [("kms:Decrypt", iam.UNKNOWN)]),
+])
+def test_each_service_names_its_resources_as_arns(service, operation, params, expected):
+    assert iam.call_requests(service, operation, params, WHERE) == expected
+
+
+def test_a_role_granting_states_start_execution_may_start_an_execution():
+    guard = guard_with({"Effect": "Allow", "Action": "states:StartExecution",
+                        "Resource": f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:recovery"})
+    params = {"stateMachineArn": f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:recovery"}
+    assert guard(Function(), "sfn", "StartExecution", params) is None
+    code, message = guard(Function(), "sfn", "StopExecution", {"executionArn": f"arn:aws:states:us-east-1:{ACCOUNT}"
+                                                                                ":execution:recovery:e1"})
+    assert code == "AccessDeniedException" and "perform: states:StopExecution on resource" in message
+
+
+@pytest.mark.parametrize("operation", ["GetCallerIdentity", "GetSessionToken", "AssumeRoleWithWebIdentity"])
+def test_calls_no_identity_policy_can_deny_are_allowed(operation):
+    assert guard_with()(Function(), "sts", operation, {}) is None
+    denying = guard_with({"Effect": "Deny", "Action": "sts:*", "Resource": "*"})
+    assert denying(Function(), "sts", operation, {}) is None
+    assert denying.denials == [] and denying.not_evaluated == []
+
+
+def test_the_guard_lets_what_it_cannot_judge_through_and_records_it_once_with_a_count():
+    guard = guard_with({"Sid": "InRegion", "Effect": "Allow", "Action": "sns:Publish", "Resource": "*",
+                        "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}})
+    topic = {"TopicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts"}
+    assert guard(Function(), "sns", "Publish", topic) is None
+    assert guard(Function(), "sns", "Publish", topic) is None
+    assert guard.denials == []
+    assert guard.not_evaluated == [{
+        "function": Function().name, "action": "sns:Publish", "resource": f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts",
+        "decision": NOT_EVALUATED, "calls": 2,
+        "reason": "only the Allow in (InRegion) might allow it: its Condition on aws:RequestedRegion is not evaluated"}]
 
 
 @dataclass

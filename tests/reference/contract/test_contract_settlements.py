@@ -13,22 +13,27 @@ from typing import Any
 import pytest
 from botocore.exceptions import ParamValidationError
 
-from decomposed.data_management import rules as dec_rules
-from decomposed.execution_handler import executions as dec_executions
-from decomposed.execution_handler import rules as dec_execution_rules
-from decomposed.execution_handler import start_worker as dec_start_worker
-from decomposed.execution_handler.events import StartExecutionEvent
-from decomposed.shared import api as dec_api
-from decomposed.shared.aws_calls import reported_as_call_error
-from decomposed.shared.errors import AwsCallError, ValidationError
-from monolithic import aws as mono_aws
-from monolithic import executions as mono_executions
-from monolithic import polling as mono_polling
-from monolithic import router as mono_router
-from monolithic import validation as mono_validation
-from monolithic.catalog import ProtectionGroupCatalog
-from monolithic.errors import ApiError as MonoApiError
-from monolithic.repositories import ConditionFailed
+from tests.reference.code_packages import decomposed, monolith
+
+# Each decomposed function has its own namespace (and its own copy of the shared layer), as on Lambda.
+dec_rules = decomposed("DataManagementFunction", "rules")
+dec_executions = decomposed("ExecutionHandlerFunction", "executions")
+dec_execution_rules = decomposed("ExecutionHandlerFunction", "rules")
+dec_start_worker = decomposed("ExecutionHandlerFunction", "start_worker")
+StartExecutionEvent = decomposed("ExecutionHandlerFunction", "events").StartExecutionEvent
+dec_api = decomposed("ExecutionHandlerFunction", "shared.api")
+reported_as_call_error = decomposed("ExecutionHandlerFunction", "shared.aws_calls").reported_as_call_error
+AwsCallError = decomposed("ExecutionHandlerFunction", "shared.errors").AwsCallError
+ValidationError = decomposed("DataManagementFunction", "shared.errors").ValidationError
+ExecutionValidationError = decomposed("ExecutionHandlerFunction", "shared.errors").ValidationError
+mono_aws = monolith("aws")
+mono_executions = monolith("executions")
+mono_polling = monolith("polling")
+mono_router = monolith("router")
+mono_validation = monolith("validation")
+ProtectionGroupCatalog = monolith("catalog").ProtectionGroupCatalog
+MonoApiError = monolith("errors").ApiError
+ConditionFailed = monolith("repositories").ConditionFailed
 
 ACCOUNT = "123456789012"
 SERVER = "s-0123456789abcdef0"
@@ -47,8 +52,8 @@ def mono_message(call: Any, *args: Any) -> str:
     return caught.value.message
 
 
-def dec_message(call: Any, *args: Any) -> str:
-    with pytest.raises(ValidationError) as caught:
+def dec_message(call: Any, *args: Any, error: type[Exception] = ValidationError) -> str:
+    with pytest.raises(error) as caught:
         call(*args)
     return caught.value.message
 
@@ -111,7 +116,7 @@ def test_plan_id_must_not_be_empty() -> None:
 def test_limit_takes_ascii_digits_only(limit: str) -> None:
     expected = "limit must be an integer between 1 and 100"
     assert mono_message(mono_validation.page_request, {"limit": limit}) == expected
-    assert dec_message(dec_execution_rules.page_size, limit) == expected
+    assert dec_message(dec_execution_rules.page_size, limit, error=ExecutionValidationError) == expected
 
 
 def test_a_null_in_a_put_changes_nothing() -> None:

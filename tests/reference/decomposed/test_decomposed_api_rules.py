@@ -4,9 +4,12 @@ import json
 
 import pytest
 
-from decomposed.execution_handler import rules
-from decomposed.shared.api import Response, Router
-from decomposed.shared.domain.lifecycle import InvalidTransition
+from tests.reference.code_packages import decomposed
+
+rules = decomposed("ExecutionHandlerFunction", "rules")
+Response = decomposed("ExecutionHandlerFunction", "shared.api").Response
+Router = decomposed("ExecutionHandlerFunction", "shared.api").Router
+InvalidTransition = decomposed("ExecutionHandlerFunction", "shared.domain.lifecycle").InvalidTransition
 
 
 def make_router():

@@ -2,7 +2,9 @@
 
 import pytest
 
-from decomposed.execution_finder import cadence
+from tests.reference.code_packages import decomposed
+
+cadence = decomposed("ExecutionFinderFunction", "cadence")
 
 START = 1_768_471_200
 

@@ -4,7 +4,10 @@ import datetime as dt
 
 import pytest
 
-from decomposed.execution_poller import enrichment, rules
+from tests.reference.code_packages import decomposed
+
+enrichment = decomposed("ExecutionPollerFunction", "enrichment")
+rules = decomposed("ExecutionPollerFunction", "rules")
 
 NOW = 1_768_471_800
 

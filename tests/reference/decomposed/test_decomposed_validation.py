@@ -2,9 +2,14 @@
 
 import pytest
 
-from decomposed.data_management import rules
-from decomposed.execution_handler import rules as execution_rules
-from decomposed.shared.errors import ApiError, ValidationError
+from tests.reference.code_packages import decomposed
+
+rules = decomposed("DataManagementFunction", "rules")
+ApiError = decomposed("DataManagementFunction", "shared.errors").ApiError
+ValidationError = decomposed("DataManagementFunction", "shared.errors").ValidationError
+execution_rules = decomposed("ExecutionHandlerFunction", "rules")
+# the execution handler's own copy of the shared layer: its ValidationError is another class than the above
+ExecutionValidationError = decomposed("ExecutionHandlerFunction", "shared.errors").ValidationError
 
 ACCOUNT = "123456789012"
 IDS = ["s-00000000000000001", "s-00000000000000002"]
@@ -16,8 +21,8 @@ def group(**overrides):
     return {key: value for key, value in body.items() if value is not ...}
 
 
-def message(call, *args):
-    with pytest.raises(ValidationError) as caught:
+def message(call, *args, error=ValidationError):
+    with pytest.raises(error) as caught:
         call(*args)
     return caught.value.message
 
@@ -111,9 +116,10 @@ def test_version_mismatch_is_a_conflict():
     (None, "executionType is required"), ("drill", "executionType must be one of DRILL, RECOVERY"),
     (1, "executionType must be one of DRILL, RECOVERY")])
 def test_execution_type(value, expected):
-    assert message(execution_rules.execution_type, value) == expected
+    assert message(execution_rules.execution_type, value, error=ExecutionValidationError) == expected
 
 
 @pytest.mark.parametrize("value", ["0", "101", "abc", "-1", "1.5", ""])
 def test_page_size_rejects_out_of_range(value):
-    assert message(execution_rules.page_size, value) == "limit must be an integer between 1 and 100"
+    assert message(execution_rules.page_size, value, error=ExecutionValidationError) == \
+        "limit must be an integer between 1 and 100"

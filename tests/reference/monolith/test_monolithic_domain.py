@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from monolithic import domain
+from tests.reference.code_packages import monolith
+
+domain = monolith("domain")
 
 NOW = 1_768_471_200
 

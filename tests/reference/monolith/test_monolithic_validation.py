@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
-from monolithic import validation
-from monolithic.errors import ApiError
+from tests.reference.code_packages import monolith
+
+validation = monolith("validation")
+ApiError = monolith("errors").ApiError
 
 ACCOUNT = "123456789012"
 SERVER_A = "s-0123456789abcdef0"

@@ -1,1 +1,0 @@
-"""The decomposed DRS orchestrator: one Lambda per job, sharing a small library (decomposed.shared)."""

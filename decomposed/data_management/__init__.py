@@ -1,1 +1,0 @@
-"""DataManagementFunction: protection groups and recovery plans."""

@@ -1,1 +1,0 @@
-"""ExecutionFinderFunction: each minute, finds executions due for a poll and invokes the poller for them."""

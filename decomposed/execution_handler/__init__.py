@@ -1,1 +1,0 @@
-"""ExecutionHandlerFunction: the executions API, /health, and the asynchronous start worker."""

@@ -1,1 +1,0 @@
-"""ExecutionPollerFunction: polls one execution's DRS jobs, enriches servers, applies wave and execution rules."""

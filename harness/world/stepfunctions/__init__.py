@@ -1,0 +1,1 @@
+"""A small deterministic Amazon States Language interpreter: definitions, paths, intrinsics, choices, executions."""

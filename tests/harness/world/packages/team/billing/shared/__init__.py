@@ -1,0 +1,1 @@
+"""The billing team's copy of the shared library."""

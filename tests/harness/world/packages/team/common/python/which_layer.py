@@ -1,0 +1,3 @@
+"""Also in the tools layer: the layer listed first wins."""
+
+NAME = "common"

@@ -1,0 +1,3 @@
+"""Helpers of the old-style package."""
+
+NAME = "legacy-helpers"

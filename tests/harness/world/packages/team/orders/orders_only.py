@@ -1,0 +1,3 @@
+"""A module only the orders function ships."""
+
+NAME = "orders-only"

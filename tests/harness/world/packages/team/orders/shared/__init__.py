@@ -1,0 +1,1 @@
+"""The orders team's copy of the shared library."""

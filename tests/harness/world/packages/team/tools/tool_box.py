@@ -1,0 +1,3 @@
+"""Only in the tools layer."""
+
+NAME = "tool-box"

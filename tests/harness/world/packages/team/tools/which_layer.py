@@ -1,0 +1,3 @@
+"""A layer built by SAM (Metadata BuildMethod): the folder itself is what /opt/python holds."""
+
+NAME = "tools"
