@@ -5,11 +5,11 @@ import time
 import uuid
 from typing import Any, Callable
 
-from shared import config, lambda_gateway
+from shared import config, lambda_gateway, state_machine
 from shared.accounts import AccountContexts
 from shared.api import Request, Response
 from shared.catalogue import get_or_404
-from shared.domain.lifecycle import Execution, by_account_and_region, mutable_fields
+from shared.domain.lifecycle import CANCELLING, Execution, by_account_and_region, mutable_fields
 from shared.domain.validation import optional_string, required_string
 from shared.drs_gateway import DrsGateway
 from shared.errors import ApiError
@@ -51,9 +51,16 @@ def start(request: Request) -> Response:
     waves = [rules.new_wave(wave, group, servers[group["groupId"]]) for wave, group in zip(plan["waves"], groups)]
     execution = rules.new_execution(str(uuid.uuid4()), plan, kind, str(initiated_by), waves, _now())
     ExecutionRepository().create(execution)
-    worker_event = StartExecutionEvent(execution["executionId"], plan_id)
-    lambda_gateway.invoke_async(config.own_function_name(), worker_event.payload())
+    _start_waves(execution["executionId"], plan_id)
     return Response(202, {"executionId": execution["executionId"], "status": execution["status"]})
+
+
+def _start_waves(execution_id: str, plan_id: str) -> None:
+    """Wave 0 is started by the wave state machine where there is one, else by this function's start worker."""
+    if config.state_machine_arn():
+        state_machine.start(execution_id, plan_id)
+        return
+    lambda_gateway.invoke_async(config.own_function_name(), StartExecutionEvent(execution_id, plan_id).payload())
 
 
 def _groups_of(plan: Item) -> list[Item]:
@@ -98,8 +105,15 @@ def _change(execution_id: str, apply: Callable[[Execution], dict[str, Any]]) -> 
         execution = copy.deepcopy(stored)
         body = apply(execution)
         if ExecutionRepository().update_if_status(execution, mutable_fields(execution), [stored["status"]]):
+            _tell_state_machine(execution, stored["status"])
             return Response(200, body)
     raise ApiError(409, "INVALID_STATE", f"Execution {execution_id} changed during the request")
+
+
+def _tell_state_machine(execution: Execution, previous_status: str) -> None:
+    """A cancel or resume ends the wave the state machine waits on (a cancel in progress ends with the poller's)."""
+    if state_machine.runs_waves() and execution["status"] not in (previous_status, CANCELLING):
+        state_machine.hand_back(execution)
 
 
 def cancel(request: Request) -> Response:

@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shared import config, log
+from shared import config, log, state_machine
 from shared.accounts import AccountContexts
 from shared.domain.lifecycle import (
     POLL_WRITE_FIELDS,
@@ -45,6 +45,7 @@ class Poller:
         accounts = AccountContexts()
         self._drs = DrsGateway(accounts)
         self._ec2 = Ec2Gateway(accounts)
+        self._handed_over: int | None = None  # the next wave, left for the state machine to start (if it runs them)
 
     def poll(self, execution_id: str) -> None:
         log.info(f"Polling execution: {execution_id}", execution_id)
@@ -60,6 +61,7 @@ class Poller:
         if rules.time_out_if_due(execution, config.execution_timeout_seconds(), now):
             if self._write(execution, previous_status, now):
                 log.info(f"Execution {execution_id} timed out", execution_id)
+                self._tell_state_machine(execution)
             return
         try:
             facts = self._gather(execution)
@@ -68,7 +70,8 @@ class Poller:
             self._write_poll_time(execution, now)
             return
         self._apply(execution, facts, now)
-        self._write(execution, previous_status, now)
+        if self._write(execution, previous_status, now):
+            self._tell_state_machine(execution)
 
     def _active_groups(self, execution: Execution) -> dict[AccountRegion, list[Record]]:
         active = [wave for wave in execution["waves"] if is_active_wave(wave) and wave["jobId"]]
@@ -106,8 +109,16 @@ class Poller:
                     statuses = enrichment.server_statuses(job, group.source_servers, group.instances)
                     rules.apply_job(wave, job, statuses, now)
         next_wave = rules.next_step(execution, lambda wave: plan_pauses_before_wave(execution["planId"], wave), now)
-        if next_wave is not None:
+        if next_wave is not None and state_machine.runs_waves():
+            self._handed_over = next_wave
+        elif next_wave is not None:
             start_wave(execution, next_wave, self._drs, now)
+
+    def _tell_state_machine(self, execution: Execution) -> None:
+        """The wave the state machine waits on is over: the next one is due, or the execution paused or ended."""
+        if state_machine.runs_waves() and (
+                self._handed_over is not None or execution["status"] not in POLLED_EXECUTION_STATUSES):
+            state_machine.hand_back(execution, self._handed_over)
 
     def _write_poll_time(self, execution: Execution, now: int) -> None:
         """Only lastPolledTime, under the poll's condition; a failed condition is not logged."""

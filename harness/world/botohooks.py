@@ -1,10 +1,9 @@
-"""Routes botocore events of every boto3 session in the process to whichever harness parts are listening.
+"""Routes botocore events of every boto3 session in the process to whichever harness parts are listening."""
 
-Production code builds ordinary boto3 clients. botocore gives each new session the handlers in
-``botocore.handlers.BUILTIN_HANDLERS``; we add one dispatcher per event kind there (as moto does for its
-stubber), so handlers registered here see the calls of every client, including clients the code under
-test created before the harness part started listening. Nothing here is active unless registered.
-"""
+# Production code builds ordinary boto3 clients. botocore gives each new session the handlers in
+# ``botocore.handlers.BUILTIN_HANDLERS``; we add one dispatcher per event kind there (as moto does for its
+# stubber), so handlers registered here see the calls of every client, including clients the code under
+# test created before the harness part started listening. Nothing here is active unless registered.
 
 from __future__ import annotations
 

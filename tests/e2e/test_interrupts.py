@@ -14,6 +14,7 @@ import pytest
 pytestmark = pytest.mark.slow
 REGRESSION = "poller-name-wrong"  # a template variant: its temporary folder exists for the whole run
 EARLIER = '{"verdict": "parity", "exitCode": 0}'
+CLI = "import sys; from drs_parity.cli import main; sys.exit(main())"  # as the console script runs it
 
 
 def wait_for_variant(tmp: Path, process: subprocess.Popen[str], timeout: float = 120) -> Path:
@@ -35,7 +36,7 @@ def test_a_signal_mid_run_cleans_up_and_ends_in_one_line(tmp_path: Path, signum:
     tmp.mkdir()
     out.mkdir()
     (out / "report.json").write_text(EARLIER)  # an earlier run's verdict, which CI must not pick up
-    command = [sys.executable, "-c", "import sys; from drs_parity.cli import main; sys.exit(main())", "run", "--scenario", "two-wave-drill", "--no-calibrate",
+    command = [sys.executable, "-c", CLI, "run", "--scenario", "two-wave-drill", "--no-calibrate",
                "--right-regression", REGRESSION, "--out", str(out)]
     process = subprocess.Popen(command, cwd=tmp_path, env={**os.environ, "TMPDIR": str(tmp)}, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -42,6 +42,16 @@ def poller_function_name() -> str:
     return os.environ["POLLER_FUNCTION_NAME"]
 
 
+def state_machine_arn() -> str | None:
+    """The wave state machine the API starts for each execution; None: the API starts wave 0 itself."""
+    return os.environ.get("STATE_MACHINE_ARN") or None
+
+
+def task_tokens_table() -> str | None:
+    """Where the task token of each execution's waiting wave is kept; None: no state machine runs the waves."""
+    return os.environ.get("TASK_TOKENS_TABLE") or None
+
+
 def default_region() -> str | None:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
 
