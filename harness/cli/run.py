@@ -13,6 +13,8 @@ from drs_parity.compare.rules import load_rules
 from drs_parity.fixtures.regressions import load_regression, regressed_system
 from drs_parity.fixtures.scenario import list_scenarios, load_scenarios
 from drs_parity.fixtures.system import load_system
+from drs_parity.gate.jobs import default_jobs
+from drs_parity.gate.noise_cache import NoiseCache, default_cache_folder
 from drs_parity.gate.parity import DEFAULT_LEFT, DEFAULT_RIGHT, run_parity
 from drs_parity.gate.regressions import side_runner
 from drs_parity.gate.results import ParityResult
@@ -43,6 +45,15 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fail the gate (exit 1) when a rule accepted no divergence: a stale rule (for CI)")
     parser.add_argument("--no-calibrate", dest="calibrate", action="store_false",
                         help="skip running each side against itself to find noise")
+    parser.add_argument("--noise-cache", type=Path, metavar="DIR",
+                        help="where a side's calibration noise is kept and reused while the side's template, code, "
+                             "the scenario and the harness are unchanged (default $DRS_PARITY_CACHE, else "
+                             "~/.cache/drs-parity)")
+    parser.add_argument("--no-noise-cache", dest="noise_cache_used", action="store_false",
+                        help="run every side against itself again, whatever was found before")
+    parser.add_argument("--jobs", type=positive_int, default=default_jobs(), metavar="N",
+                        help="scenarios in N parallel processes, longest first (default: the number of cores; "
+                             "1: one after the other); the report is the same")
     parser.add_argument("--format", choices=("md", "html", "json"), default="md",
                         help="what to print: md (summary table and verdict), html or json (the whole report)")
 
@@ -63,10 +74,29 @@ def run_command(args: argparse.Namespace) -> int:
         runner = side_runner(variant) if variant is not None else None
         right = variant.system if variant is not None else right
         result = run_parity(left, right, scenarios, backend, rules, calibrate=args.calibrate, progress=Progress(),
-                            runner=runner, strict=args.strict)
+                            runner=runner, strict=args.strict, jobs=args.jobs, noise_cache=noise_cache(args))
     write_reports(result, args.out, args.junit)
     print_result(result, args.format)
     return result.exit_code
+
+
+def positive_int(text: str) -> int:
+    """An argument that must be a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
+def noise_cache(args: argparse.Namespace) -> NoiseCache:
+    """The calibration noise cache: on disk (--noise-cache, default the user's cache folder), or for this run only
+    (--no-noise-cache: every side is run against itself again)."""
+    if not args.noise_cache_used:
+        return NoiseCache()
+    return NoiseCache(args.noise_cache or default_cache_folder())
 
 
 def print_result(result: ParityResult, output_format: str) -> None:

@@ -9,7 +9,7 @@ from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
 from drs_parity.compare.divergence import Divergence
-from drs_parity.compare.normalise import CONTRACT_LIST_KEYS, KINDS
+from drs_parity.compare.normalise import CONTRACT_LIST_KEYS, KINDS, PAIRED_KINDS
 
 # Kinds whose group lists are multisets (the monolith polls inline, the decomposed system queues the poller).
 MULTISET_KINDS = ("calls", "logs")
@@ -150,7 +150,7 @@ def diff_step(left: Mapping[str, Any], right: Mapping[str, Any], kinds: Iterable
     """The differences of one step, kind by kind."""
     differences: list[RawDifference] = []
     for kind in kinds:
-        if kind in left or kind in right:
+        if (kind in left and kind in right) or (kind not in PAIRED_KINDS and (kind in left or kind in right)):
             differences += raw_differences(kind, left.get(kind, {}), right.get(kind, {}), list_keys)
     return differences
 

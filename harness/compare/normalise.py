@@ -10,7 +10,10 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-KINDS = ("api", "tables", "calls", "logs")
+KINDS = ("api", "tables", "calls", "logs", "stateMachines")
+# Kinds compared only when both sides have them: a side without state machines has no stateMachines section.
+PAIRED_KINDS = ("stateMachines",)
+MACHINE_CALLS = "sfn"  # Step Functions calls are compared with the executions, when both sides have machines
 
 # Primary keys of the contract's tables (HASH keys; the range key of execution-history is planId, implied).
 CONTRACT_TABLE_KEYS: dict[str, str] = {
@@ -27,6 +30,8 @@ FIELD_ALIASES: dict[str, str] = {"protectionGroupId": "groupId", "nextToken": "e
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Emulator/backend generated ids, each with its fixed reference kind. DNS before IP: the name embeds the address.
 PATTERN_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # Step Functions task tokens: base64url of "arn:aws:states:..." (the world's interpreter makes them so)
+    ("taskToken", re.compile(r"\bYXJuOmF3czpzdGF0ZXM6[A-Za-z0-9_-]+")),
     ("jobId", re.compile(r"\bdrsjob-[0-9a-zA-Z]+\b")),
     ("instanceId", re.compile(r"\bi-[0-9a-f]{8,17}\b")),
     ("dns", re.compile(r"\bip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}(?:\.[a-z0-9-]+)*\.(?:internal|compute\.internal)\b")),
@@ -278,15 +283,43 @@ def compared_calls(step: Mapping[str, Any], options: NormaliseOptions) -> list[d
     return [call for call in step.get("calls") or [] if call.get("service") in options.call_services]
 
 
+def machine_calls(step: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [call for call in step.get("calls") or [] if call.get("service") == MACHINE_CALLS]
+
+
 def step_sections(step: Mapping[str, Any], options: NormaliseOptions) -> list[Any]:
-    """A step's raw parts in canonical traversal order: api, tables (by name, items by content), calls, logs."""
+    """A step's raw parts in canonical traversal order: api, tables (by name, items by content), calls, logs, and
+    last (so the others number alike whether a side has them or not) state machine executions and their calls."""
     tables = step.get("tables") or {}
-    return [
+    sections = [
         list(step.get("api") or []),
         [sorted(tables[name], key=masked_sort_key) for name in sorted(tables)],
         sorted(compared_calls(step, options), key=masked_sort_key),
         sorted(step.get("logs") or [], key=masked_sort_key),
     ]
+    machines = step.get("stateMachines")
+    if machines is not None:
+        sections.append([[machines[name] for name in sorted(machines)],
+                         sorted(machine_calls(step), key=masked_sort_key)])
+    return sections
+
+
+def register_execution_names(step: Mapping[str, Any], refs: References) -> None:
+    """Execution names that are UUIDs (StartExecution without a name) get `<stateMachineExecution:N>`."""
+    machines = step.get("stateMachines") or {}
+    for name in sorted(machines):
+        for record in machines[name]:
+            if UUID.fullmatch(str(record.get("name"))):
+                refs.assign(str(record["name"]).lower(), "stateMachineExecution")
+
+
+def machine_section(step: Mapping[str, Any], options: NormaliseOptions) -> dict[str, Any]:
+    """Each machine's executions keyed by name, and the Step Functions calls grouped as calls are."""
+    machines = step.get("stateMachines") or {}
+    section: dict[str, Any] = {name: key_records(list(machines[name]), "name") for name in sorted(machines)}
+    section.update(grouped_multiset(machine_calls(step), lambda c: f"{c.get('service')}.{c.get('operation')}",
+                                    options.call_fields))
+    return section
 
 
 def api_entries(calls: list[dict[str, Any]]) -> dict[str, Any]:
@@ -315,8 +348,10 @@ def normalise_step(step: Mapping[str, Any], options: NormaliseOptions) -> dict[s
         "calls": grouped_multiset(calls, lambda c: f"{c.get('service')}.{c.get('operation')}", options.call_fields),
         "logs": grouped_multiset(logs, lambda line: str(line.get("message")), options.log_fields),
     }
+    if step.get("stateMachines") is not None:
+        compared["stateMachines"] = machine_section(step, options)
     result: dict[str, Any] = {"index": step.get("index"), "name": step.get("name"), "time": step.get("time")}
-    result.update({kind: compared[kind] for kind in options.kinds})
+    result.update({kind: compared[kind] for kind in options.kinds if kind in compared})
     # Display only, never compared: which role made each call / wrote each line.
     result["functions"] = {
         "calls": grouped_multiset(calls, lambda c: f"{c.get('service')}.{c.get('operation')}", ("function",)),
@@ -341,6 +376,7 @@ def normalise_timeline(timeline: Mapping[str, Any], clock_start: int | None = No
     refs = References()
     for step in steps:  # numbering follows the canonical traversal, so alike sides get alike numbers
         register_structured(step_sections(step, options), refs)
+        register_execution_names(step, refs)
     for step in steps:
         register_free_text(step_sections(step, options), refs)
 

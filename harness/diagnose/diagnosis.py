@@ -32,12 +32,14 @@ class Check:
 
 @dataclass
 class Evidence:
-    """What only a live world can tell: the deployed execution-history table and the DRS emulator's request log."""
+    """What only a live world can tell: the deployed execution-history table, the DRS emulator's request log, why
+    state machine executions failed."""
 
     table: dict[str, Any] | None = None  # describe_table()["Table"]
     drs_requests: list[dict[str, Any]] = field(default_factory=list)
     drs_homes: dict[str, Home] = field(default_factory=dict)  # job or source server id -> where DRS keeps it
     iam_not_evaluated: list[dict[str, Any]] = field(default_factory=list)  # IamGuard.not_evaluated: let through
+    machine_causes: dict[str, str] = field(default_factory=dict)  # state machine execution name -> its Cause
 
 
 @dataclass

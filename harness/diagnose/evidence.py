@@ -1,4 +1,4 @@
-"""Evidence only a live world holds: the deployed execution-history table and where the DRS emulator keeps what."""
+"""Evidence only a live world holds: the execution-history table, where DRS keeps what, why machine executions failed."""
 
 from __future__ import annotations
 
@@ -20,11 +20,18 @@ def physical_id(world: World, logical_id: str) -> str | None:
 
 def collect_evidence(world: World, system: System) -> Evidence:
     """describe-table of the execution-history table; the DRS emulator's request log and where it keeps what; the
-    IAM decisions the evaluator could not make (calls it let through, "not evaluated")."""
+    IAM decisions the evaluator could not make (calls it let through, "not evaluated"); why machine executions failed."""
     table_name = physical_id(world, system.tables["execution-history"])
     table = world.client("dynamodb").describe_table(TableName=table_name)["Table"] if table_name else None
     return Evidence(table=table, drs_requests=list(world.drs.requests), drs_homes=drs_homes(world.drs.backend),
-                    iam_not_evaluated=list(world.iam_guard.not_evaluated) if world.iam_guard is not None else [])
+                    iam_not_evaluated=list(world.iam_guard.not_evaluated) if world.iam_guard is not None else [],
+                    machine_causes=machine_causes(world))
+
+
+def machine_causes(world: World) -> dict[str, str]:
+    """State machine execution name -> the Cause it failed with (a capture keeps only the Error)."""
+    executions = world.stepfunctions.interpreter.executions.values()
+    return {execution.name: execution.cause for execution in executions if execution.cause}
 
 
 def drs_homes(backend: DrsBackend) -> dict[str, Home]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Mapping
 
+STATES_SERVICE = "sfn"  # botocore's service id of Step Functions, as captured calls name it
+
 
 class TimelineView:
     """The parts of a captured timeline (Timeline.to_dict()) the checks ask about, for one execution."""
@@ -48,6 +50,30 @@ class TimelineView:
     def item_history(self) -> list[tuple[Mapping[str, Any], dict[str, Any]]]:
         """(step, item) of the current execution's item at every step."""
         return [(step, item) for step, item in self.items() if item.get("executionId") == self.execution_id]
+
+    # -- state machines (steps carry `stateMachines` only on sides whose template has one) ----------------------------
+    @property
+    def has_state_machine(self) -> bool:
+        """Whether the side has a state machine: its steps capture one, or a function called StartExecution."""
+        return any(step.get("stateMachines") is not None for step in self.steps) or any(
+            call.get("service") == STATES_SERVICE and call.get("operation") == "StartExecution"
+            for _, call in self.records("calls"))
+
+    def machine_execution(self) -> tuple[str, dict[str, Any]] | None:
+        """(state machine, execution record) of this execution at the last step that captured one: the machine
+        execution named after it, else the newest one."""
+        for step in reversed(self.steps):
+            captured = [(machine, record) for machine, records in (step.get("stateMachines") or {}).items()
+                        for record in records]
+            if captured:
+                named = [entry for entry in captured if entry[1].get("name") == self.execution_id]
+                return (named or captured)[-1]
+        return None
+
+    def states_calls(self, *operations: str) -> list[dict[str, Any]]:
+        """Every Step Functions call of these operations the functions made, in order."""
+        return [call for _, call in self.records("calls")
+                if call.get("service") == STATES_SERVICE and call.get("operation") in operations]
 
     def plan_wave_count(self, plan_id: Any) -> int | None:
         """How many waves the plan has (its latest item), None when no step holds it."""

@@ -16,6 +16,8 @@ from drs_parity.diagnose.doctor import diagnose
 from drs_parity.errors import InputError
 from drs_parity.fixtures.scenario_model import Scenario
 from drs_parity.fixtures.system import System
+from drs_parity.gate.jobs import run_ordered
+from drs_parity.gate.noise_cache import NoiseCache
 from drs_parity.gate.results import ParityResult, ScenarioResult
 from drs_parity.run.capture import Timeline
 from drs_parity.run.driver import run_side
@@ -53,9 +55,12 @@ def one_line(error: BaseException) -> str:
 class ScenarioRun:
     """Runs one scenario: each side (and, when calibrating, each side again) on a fresh world, same clock start."""
 
-    def __init__(self, runner: SideRunner, backend: str, options: NormaliseOptions, clock_start: int) -> None:
-        """One scenario's runs share the runner, backend, normalisation and clock start; timings per label."""
+    def __init__(self, runner: SideRunner, backend: str, options: NormaliseOptions, clock_start: int,
+                 noise_cache: NoiseCache | None = None) -> None:
+        """One scenario's runs share the runner, backend, normalisation and clock start; timings per label.
+        `noise_cache`: a side's noise is reused while its inputs are unchanged (None: always run it again)."""
         self.runner = runner
+        self.noise_cache = noise_cache
         self.backend = backend
         self.options = options
         self.clock_start = clock_start
@@ -82,9 +87,22 @@ class ScenarioRun:
         return normalised_with_diagnosis(raw, diagnose(raw), self.clock_start, self.options)
 
     def noise(self, system: System, scenario: Scenario, first: Mapping[str, Any], label: str) -> list[NoiseEntry]:
-        """Run the side again and diff it against its first run: whatever differs is noise."""
+        """Run the side again and diff it against its first run: whatever differs is noise. With a cache, the noise
+        found for the same inputs (template, code, scenario, harness, backend, options) is reused instead."""
+        cache = self.noise_cache
+        key = cache.key(system, scenario, label, self.context()) if cache is not None else None
+        cached = cache.get(key) if cache is not None else None
+        if cached is not None:
+            return list(cached)
         second = self.side(system, scenario, f"{label} (calibration)")
-        return noise_from_self_diff(label, diff_timelines(first, second, scenario_name(scenario)))
+        noise = noise_from_self_diff(label, diff_timelines(first, second, scenario_name(scenario)))
+        if cache is not None:
+            cache.put(key, noise)
+        return noise
+
+    def context(self) -> str:
+        """What besides the side's files decides its runs: backend, clock start, normalisation options."""
+        return f"{self.backend}\0{self.clock_start}\0{self.options!r}"
 
 
 # -- the diagnosis in the timeline's references ----------------------------------------------------------------------
@@ -176,23 +194,22 @@ def scenario_source(scenario: Scenario) -> object:
 def run_parity(left: System, right: System, scenarios: list[Scenario], backend: str, rules: RuleSet | None = None,
                calibrate: bool = True, progress: ProgressListener | None = None, *, runner: SideRunner | None = None,
                options: NormaliseOptions | None = None, clock_start: int = DEFAULT_START,
-               strict: bool = False) -> ParityResult:
+               strict: bool = False, jobs: int = 1, noise_cache: NoiseCache | None = None) -> ParityResult:
     """Both systems on every distinct scenario; a failing scenario is recorded as an error and the others still run.
-    `strict`: a rule that accepted nothing (stale) fails the gate."""
+    `strict`: a rule that accepted nothing (stale) fails the gate. `jobs` > 1: scenarios in that many processes,
+    longest first; the result is the serial run's (scenarios in the same order)."""
     rules = rules or RuleSet()
     runner = runner or run_side
     options = options or NormaliseOptions()
     started = time.perf_counter()
     result = ParityResult(left=system_name(left), right=system_name(right), backend=backend,
                           rules_source=rules.source, calibrated=calibrate, strict=strict)
-    for scenario in distinct_scenarios(scenarios):
-        if progress:
-            progress.start(scenario_name(scenario))
-        run = ScenarioRun(runner, backend, options, clock_start)
-        outcome = run_scenario(left, right, scenario, run, calibrate, rules)
-        result.scenarios.append(outcome)
-        if progress:
-            progress.done(outcome)
+
+    def one(scenario: Scenario) -> ScenarioResult:
+        run = ScenarioRun(runner, backend, options, clock_start, noise_cache)
+        return run_scenario(left, right, scenario, run, calibrate, rules)
+
+    result.scenarios = run_ordered(distinct_scenarios(scenarios), one, jobs, scenario_name, progress)
     result.stale_rules = unused(rules.rules, result.all_with_status(ACCEPTED))
     result.seconds = time.perf_counter() - started
     return result

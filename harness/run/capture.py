@@ -39,11 +39,16 @@ class StepCapture:
     logs: list[dict[str, Any]] = field(default_factory=list)
     invocations: list[dict[str, Any]] = field(default_factory=list)
     until: dict[str, Any] | None = None  # until steps only: outcome met|unmet, at, waited, status
+    # sides with state machines only: machine logical id -> [{name, status, statesPassed, error}], oldest first
+    state_machines: dict[str, list[dict[str, Any]]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         result = asdict(self)
         if self.until is None:
             del result["until"]
+        machines = result.pop("state_machines")
+        if machines is not None:
+            result["stateMachines"] = machines
         return result
 
 

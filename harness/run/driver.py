@@ -289,6 +289,7 @@ class SideRun:
             api=[record.to_dict() for record in records],
             tables=scan_tables(self.world.client("dynamodb"), tables, self._in_process_moto()),
             calls=invocations.calls, logs=invocations.logs, invocations=invocations.invocations, until=until,
+            state_machines=self.world.stepfunctions.capture(),
         ))
 
     def _in_process_moto(self) -> tuple[str, str] | None:

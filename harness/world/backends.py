@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import socket
 import threading
 import time
 import urllib.error
 import urllib.request
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import boto3
 import botocore.loaders
@@ -149,6 +150,21 @@ def shared_moto_server(port: int | None = None) -> MotoServer:
     return server
 
 
+@contextlib.contextmanager
+def _environ_set(values: dict[str, str]) -> Iterator[None]:
+    """Set `values` in os.environ while the block runs; what was there before is put back."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 # -- backends ----------------------------------------------------------------------------------------------------------
 class MotoBackend:
     """moto in-process (mock_aws): the fastest; one world at a time per process, state gone on stop."""
@@ -176,7 +192,11 @@ class MotoBackend:
             self._undo_fast_responses()
             self._undo_fast_responses = None
         if self._mock is not None:
-            self._mock.stop()
+            # mock_aws.stop() re-creates every backend before forgetting it: run it under the world's moto settings,
+            # or EC2 reloads its ~1,000 default AMIs per account and region only to drop them (the world's
+            # environment is restored before its backend stops).
+            with _environ_set(self.process_env()):
+                self._mock.stop()
             self._mock = None
 
     def reset(self) -> None:

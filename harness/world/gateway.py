@@ -64,7 +64,8 @@ def api_gateway(host: FunctionHost, stack: Stack, fallback: RouteTable[str] | No
                 template: Mapping[str, Any] | None = None) -> ApiGateway:
     """The API of a deployed stack: the routes its template declares, else `fallback` (logical ids: a system
     description's routes). ApiDeclarationError names the resource when a route's function is not deployed."""
-    document = template if template is not None else read_template(Path(stack.template_path))
+    # the template as deployed: Conditions applied, so an API resource whose Condition is false routes nothing
+    document = template if template is not None else (stack.template or read_template(Path(stack.template_path)))
     declared = declared_api(document)
     if not declared.routes and fallback:
         declared = DeclaredApi(fallback.map(lambda logical_id: Integration(logical_id, True, where="routes")))

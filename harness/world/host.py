@@ -27,6 +27,7 @@ from drs_parity.world.schedules import Schedule
 ClientFactory = Callable[[str], Any]  # service -> harness-internal boto3 client
 CallGuard = Callable[[DeployedFunction, str, str, dict], "tuple[str, str] | tuple[str, str, int] | None"]
 CodeFor = Callable[[str], "Path | None"]  # function logical id -> code folder the system description gives it
+ServiceAnswerer = Callable[[str, dict], "Answer | None"]  # (operation, params) -> the answer, None: the backend's
 
 # Keys this module keeps in botocore's per-request context dict.
 _INTERNAL = "drs_parity_internal"
@@ -77,6 +78,8 @@ class FunctionHost:
         self._root_levels: dict[str, int] = {}
         self._unregister: list[Callable[[], None]] = []
         self._timers: list[TimerHandle] = []
+        self._answerers: dict[str, ServiceAnswerer] = {}  # service id -> what answers its calls in-process
+        self._idle_hooks: list[Callable[[], bool]] = []  # other work due now: each returns whether it ran any
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -175,11 +178,20 @@ class FunctionHost:
         """guard(function, service, operation, params) -> None to allow, or (code, message[, http status]) to deny."""
         self._guard = guard
 
-    def invoke(self, name: str, payload: Any = None, invocation_type: str = "RequestResponse") -> Invocation:
+    def answer_service(self, service: str, answerer: ServiceAnswerer) -> None:
+        """Answer every call to `service` (botocore service id, e.g. "sfn") in-process, after the call guard."""
+        self._answerers[service] = answerer
+
+    def add_idle_hook(self, hook: Callable[[], bool]) -> None:
+        """`hook()` runs whenever the async queue is empty during a drain; True: it ran something, drain again."""
+        self._idle_hooks.append(hook)
+
+    def invoke(self, name: str, payload: Any = None, invocation_type: str = "RequestResponse",
+               trigger: str = "direct") -> Invocation:
         """The harness invoking a function directly (a top-level action: the async queue is drained after)."""
         function = self._require(name)
         with self._top_level_action():
-            invocation = self._new_invocation(function, "direct", payload if payload is not None else {})
+            invocation = self._new_invocation(function, trigger, payload if payload is not None else {})
             if invocation_type == "Event":
                 self._queue.append(invocation)
             else:
@@ -187,13 +199,16 @@ class FunctionHost:
         return invocation
 
     def drain(self) -> None:
-        """Run queued Event invocations first-in first-out, including those they queue, until none is left."""
+        """Run queued Event invocations first-in first-out, including those they queue, then the idle hooks (work
+        due now elsewhere, e.g. Step Functions executions), until neither has any left."""
         for _ in range(MAX_DRAIN):
-            if not self._queue:
+            if self._queue:
+                self._run(self._queue.popleft())
+            elif not any(hook() for hook in self._idle_hooks):
                 return
-            self._run(self._queue.popleft())
+        upcoming = self._queue[0].function if self._queue else "the idle hooks"
         raise HostError(f"the async queue still had {len(self._queue)} invocations after {MAX_DRAIN} runs "
-                        f"(next: {self._queue[0].function}): a function keeps invoking itself?")
+                        f"(next: {upcoming}): a function keeps invoking itself?")
 
     def _require(self, name: str) -> DeployedFunction:
         function = self.find(name)
@@ -285,7 +300,8 @@ class FunctionHost:
                 return error_answer(code, message, status[0] if status else 403, self._next_id())
         if service == "lambda" and model.name == "Invoke":
             return self._serve_invoke(params)
-        return None
+        answerer = self._answerers.get(service)
+        return answerer(model.name, params) if answerer is not None else None
 
     def _serve_invoke(self, params: dict[str, Any]) -> Answer:
         request_id = self._next_id()

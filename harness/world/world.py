@@ -18,6 +18,7 @@ from drs_parity.world.drs import DrsEmulator, Ec2Launcher
 from drs_parity.world.host import FunctionHost, mark_harness_client
 from drs_parity.world.iam import IamGuard, enforce_iam
 from drs_parity.world.runtime import environ_without_aws, replaced_environ
+from drs_parity.world.stepfunctions.service import StepFunctions
 
 HARNESS_ROLE = "drs-parity-harness"  # assumed in other accounts for harness clients
 YOUNG_GC_THRESHOLD = 100_000  # allocations between young collections while a world is active (CPython: 700)
@@ -57,11 +58,13 @@ class World:
         self.iam_guard: IamGuard | None = None
         self._host: FunctionHost | None = None
         self._drs: DrsEmulator | None = None
+        self._stepfunctions: StepFunctions | None = None
         self._drs_url: str | None = None
         self._credentials: dict[str, Credentials] = {}
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._accounts_by_key: dict[str, str] = {}
         self._exit: contextlib.ExitStack | None = None
+        self._session: boto3.session.Session | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
     def __enter__(self) -> "World":
@@ -81,7 +84,9 @@ class World:
             process_env = {**self.backend.process_env(), **self.base_env()}
             exit_stack.enter_context(replaced_environ(environ_without_aws(process_env)))
             botohooks.fresh_default_session()
-            boto3.DEFAULT_SESSION = boto_session()  # what the code under test gets: this env, shared service models
+            # One botocore session per world, made in the world's environment: the harness's clients and what the
+            # code under test gets from boto3 (its default session), sharing already loaded service models.
+            self._session = boto3.DEFAULT_SESSION = boto_session()
             exit_stack.enter_context(self.clock.installed())
             exit_stack.enter_context(fewer_young_collections())
             self._start_host(exit_stack)
@@ -104,8 +109,10 @@ class World:
         self.iam_guard = None
         self._host = None
         self._drs = None
+        self._stepfunctions = None
         self._drs_url = None
         self._clients.clear()
+        self._session = None
         self._credentials.clear()
         self._accounts_by_key.clear()
 
@@ -115,6 +122,9 @@ class World:
         exit_stack.callback(self._host.stop)
         if self.enforce_iam:
             self.iam_guard = enforce_iam(self, self._host)
+        # Step Functions is answered in-process on every backend; its state machines come with each deploy.
+        self._stepfunctions = StepFunctions(self.clock, self._host, self.iam_guard, self.region,
+                                            self.account_id).install()
 
     def _start_drs(self, exit_stack: contextlib.ExitStack) -> None:
         self._drs = DrsEmulator(self.clock, launcher=Ec2Launcher(self._ec2_client),
@@ -140,6 +150,12 @@ class World:
         if self._drs is None:
             raise RuntimeError("the world is not started")
         return self._drs
+
+    @property
+    def stepfunctions(self) -> StepFunctions:
+        if self._stepfunctions is None:
+            raise RuntimeError("the world is not started")
+        return self._stepfunctions
 
     @property
     def active(self) -> bool:
@@ -174,8 +190,10 @@ class World:
     def deploy(self, template_path: str | Path, stack_name: str, parameters: dict[str, str] | None = None) -> Stack:
         """Create the template as a stack; CREATE_COMPLETE or DeployError naming the failing logical resource."""
         supported_types = self.backend.supported_types()
-        return deploy_stack(self.client("cloudformation"), template_path, stack_name, parameters or {},
-                            supported_types)
+        stack = deploy_stack(self.client("cloudformation"), template_path, stack_name, parameters or {},
+                             supported_types)
+        self.stepfunctions.add_stack(stack, parameters or {})  # its state machines, run by the interpreter
+        return stack
 
     # -- credentials and endpoints -----------------------------------------------------------------------------------
     def _base_credentials(self) -> Credentials:
@@ -204,7 +222,9 @@ class World:
 
     def _raw_client(self, service: str, credentials: Credentials, region: str | None = None) -> Any:
         access_key, secret, token = credentials
-        return mark_harness_client(boto_session().client(
+        if self._session is None:  # a client needed before start() made the world's session (an assumed role)
+            self._session = boto_session()
+        return mark_harness_client(self._session.client(
             service, region_name=region or self.region, endpoint_url=self._endpoint_for(service),
             aws_access_key_id=access_key, aws_secret_access_key=secret, aws_session_token=token))
 

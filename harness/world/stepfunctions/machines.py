@@ -49,14 +49,16 @@ def read_state_machines(stack: Stack, parameters: Mapping[str, Any], region: str
                         created: datetime | None = None) -> list[StateMachine]:
     """Every state machine of the stack as deployed; DeployError naming the machine and property it cannot read."""
     resources = stack.template.get("Resources") or {}
+    wanted = [logical_id for logical_id, resource in resources.items()
+              if isinstance(resource, dict) and resource.get("Type") == STATE_MACHINE]
+    if not wanted:
+        return []
+    resolver = _Resolver(stack, parameters, region, account_id)
     machines = []
-    for logical_id, resource in resources.items():
-        if not isinstance(resource, dict) or resource.get("Type") != STATE_MACHINE:
-            continue
+    for logical_id in wanted:
         if logical_id not in stack.resources:
             raise DeployError(stack.name, logical_id, "the backend created no state machine for it")
-        resolver = _Resolver(stack, parameters, region, account_id)
-        machines.append(_machine(stack, logical_id, resource.get("Properties") or {}, resolver, created))
+        machines.append(_machine(stack, logical_id, resources[logical_id].get("Properties") or {}, resolver, created))
     return machines
 
 
@@ -200,15 +202,22 @@ class _Resolver:
         return str(argument[0]).join(str(item) for item in items)
 
     def select(self, argument: Any) -> Any:
-        index, items = (self.value(part) for part in argument)
+        index, items = self._pair("Fn::Select", argument)
+        if not isinstance(items, list) or not str(index).isdigit() or int(index) >= len(items):
+            raise TemplateProblem("Fn::Select", f"Fn::Select {index!r} of {items!r}: no such item")
         return items[int(index)]
 
     def split(self, argument: Any) -> list[str]:
-        delimiter, text = (self.value(part) for part in argument)
+        delimiter, text = self._pair("Fn::Split", argument)
         return str(text).split(str(delimiter))
 
+    def _pair(self, function: str, argument: Any) -> tuple[Any, Any]:
+        if not isinstance(argument, list) or len(argument) != 2:
+            raise TemplateProblem(function, f"{function} takes two arguments, not {argument!r}")
+        return self.value(argument[0]), self.value(argument[1])
+
     def find_in_map(self, argument: Any) -> Any:
-        keys = [str(self.value(part)) for part in argument]
+        keys = [str(self.value(part)) for part in argument] if isinstance(argument, list) else []
         try:
             return self.mappings[keys[0]][keys[1]][keys[2]]
         except (KeyError, IndexError, TypeError):

@@ -169,3 +169,58 @@ def test_split_query_merges_the_paths_query_string_with_the_query() -> None:
     assert split_query("/x?a=1&a=2&b=&c=%2F", {"d": "4", "a": "3"}) == (
         "/x", {"a": ["1", "2", "3"], "b": "", "c": "/", "d": "4"})
     assert split_query("/x", None) == ("/x", None)
+
+
+CONDITIONAL_API = """
+Parameters:
+  Stage: {Type: String, Default: prod}
+Conditions:
+  IsDev: !Equals [!Ref Stage, dev]
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}]}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {FunctionName: conditional-api, Runtime: python3.11, Handler: index.lambda_handler, Role: !GetAtt Role.Arn, Code: CODE}
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties: {Name: conditional}
+  Executions:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: executions}
+  Debug:
+    Type: AWS::ApiGateway::Resource
+    Condition: IsDev
+    Properties: {RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: debug}
+  ExecutionsGet:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Executions
+      HttpMethod: GET
+      AuthorizationType: NONE
+      Integration: {Type: AWS_PROXY, IntegrationHttpMethod: POST, Uri: !Sub "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations"}
+  DebugGet:
+    Type: AWS::ApiGateway::Method
+    Condition: IsDev
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Debug
+      HttpMethod: GET
+      AuthorizationType: NONE
+      Integration: {Type: AWS_PROXY, IntegrationHttpMethod: POST, Uri: !Sub "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations"}
+"""
+
+
+def test_a_route_whose_condition_is_false_is_not_served(tmp_path: Path) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text(CONDITIONAL_API.replace("CODE", str(PACKAGE / "executions")))
+    with World("moto") as world:
+        stack = world.deploy(template, "conditional-api")
+        world.host.load(stack)
+        gateway = api_gateway(world.host, stack)
+        assert gateway.request("GET", "/executions").status == 200
+        missing = gateway.request("GET", "/debug")
+    assert (missing.status, missing.body) == (403, {"message": "Missing Authentication Token"})
