@@ -117,20 +117,33 @@ def child_drill(side: str, backend: str, runs: int) -> None:
                       "steady": [asdict(sample) for sample in figures.steady]}))
 
 
-def parity_matrix(scenarios: list[str], backends: list[str]) -> None:
-    from drs_parity.gate.parity import run_parity
+PARITY_RUNS = (("uncalibrated", False), ("calibrated, each side run twice", True),
+               ("calibrated, noise reused", True))
+CALIBRATION_GOAL = 1.25  # issue 13: a calibrated run costs at most 1.25x an uncalibrated one
+
+
+def parity_matrix(scenarios: list[str], backends: list[str], jobs: int) -> None:
+    """run_parity over the scenarios: uncalibrated, calibrated from nothing, calibrated reusing that noise."""
     from drs_parity.fixtures.scenario import load_scenarios
     from drs_parity.fixtures.system import load_system
+    from drs_parity.gate.noise_cache import NoiseCache
+    from drs_parity.gate.parity import run_parity
 
     left, right = load_system(SIDES[0]), load_system(SIDES[1])
     for backend in backends:
-        for calibrate in (False, True):
-            title(f"parity matrix on {backend}, calibrate={calibrate}")
-            result = run_parity(left, right, load_scenarios(scenarios), backend, calibrate=calibrate)
+        cache, walls = NoiseCache(), {}  # in memory: the third run reuses what the second found
+        for label, calibrate in PARITY_RUNS:
+            title(f"parity matrix on {backend}, {label}, --jobs {jobs}")
+            result = run_parity(left, right, load_scenarios(scenarios), backend, calibrate=calibrate, jobs=jobs,
+                                noise_cache=cache)
             for outcome in result.scenarios:
-                timings = "  ".join(f"{label} {value:.2f}" for label, value in outcome.timings.items())
+                timings = "  ".join(f"{name} {value:.2f}" for name, value in outcome.timings.items())
                 print(f"  {outcome.scenario:<24} {timings}")
+            walls[label] = result.seconds
             print(f"  total {result.seconds:.2f}s, exit code {result.exit_code}", flush=True)
+        for label, _ in PARITY_RUNS[1:]:
+            print(f"  {label} / uncalibrated: {walls[label] / walls['uncalibrated']:.2f}x "
+                  f"(goal <= {CALIBRATION_GOAL}x)", flush=True)
 
 
 def calls_per_poll(sides: list[str], servers: list[int]) -> None:
@@ -153,6 +166,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-drill", dest="drill", action="store_false",
                         help="skip the drill in fresh interpreters")
     parser.add_argument("--parity", action="store_true", help="also time run_parity over the scenarios")
+    parser.add_argument("--jobs", type=int, default=1, help="parallel processes of the parity matrix (default 1)")
     parser.add_argument("--calls-per-poll", type=int, nargs="*", default=[10, 200], metavar="SERVERS",
                         help="servers per wave for bench/calls_per_poll.py (default 10 200; none to skip)")
     parser.add_argument("--child-drill", nargs=2, metavar=("SIDE", "BACKEND"), help=argparse.SUPPRESS)
@@ -176,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.matrix:
         scenario_matrix(scenarios, args.sides, args.backends, args.runs)
     if args.parity:
-        parity_matrix(scenarios, args.backends)
+        parity_matrix(scenarios, args.backends, args.jobs)
     if args.calls_per_poll:
         calls_per_poll(args.sides, args.calls_per_poll)
     return 0

@@ -10,7 +10,16 @@ from typing import Any
 
 from shared import log, state_machine
 from shared.accounts import AccountContexts
-from shared.domain.lifecycle import CANCELLING, INITIATED, PAUSED, PENDING, POLLING, Execution, mutable_fields
+from shared.domain.lifecycle import (
+    CANCELLING,
+    FAILED,
+    INITIATED,
+    PAUSED,
+    PENDING,
+    POLLING,
+    Execution,
+    mutable_fields,
+)
 from shared.drs_gateway import DrsGateway
 from shared.executions import plan_pauses_before_wave
 from shared.repositories import ExecutionRepository
@@ -26,16 +35,17 @@ def lambda_handler(event: dict[str, Any], context: Any = None) -> None:
     execution = repository.get(execution_id)
     if execution is None:
         log.info(f"Execution {execution_id} not found", execution_id)
-        state_machine.send(token, {"executionId": execution_id, "planId": event.get("planId"), "status": "FAILED",
+        state_machine.send(token, {"executionId": execution_id, "planId": event.get("planId"), "status": FAILED,
                                    "errorMessage": f"Execution {execution_id} not found"})
         return
     state_machine.keep_token(execution_id, token, wave_number)  # before the status changes: a poll may come next
     previous_status = execution["status"]
     expected = _start_or_hold(execution, wave_number)
-    if expected and not repository.update_if_status(execution, mutable_fields(execution), [expected]):
+    written = expected is not None and repository.update_if_status(execution, mutable_fields(execution), [expected])
+    if expected is not None and not written:
         log.debug(f"Execution {execution_id} changed during start; update skipped", execution_id)
         execution = repository.get(execution_id) or execution
-    if previous_status == POLLING and execution["status"] != POLLING:  # as the poller logs a wave it starts
+    if written and previous_status == POLLING and execution["status"] != POLLING:  # as the poller logs its waves
         log.info(f"Execution {execution_id} status {previous_status} -> {execution['status']}", execution_id)
     if execution["status"] not in WAITING_STATUSES:
         state_machine.hand_back(execution)

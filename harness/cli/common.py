@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
+import os
 import signal
+import socket
 import sys
 import threading
 from dataclasses import dataclass
@@ -12,7 +15,7 @@ from types import FrameType
 from typing import Callable, Iterator
 
 from drs_parity.errors import DrsParityError, ExitCode, InputError
-from drs_parity.world.backends import backend_available
+from drs_parity.world.backends import DEFAULT_MOTO_PORT, MOTO_PORT_ENV, backend_available
 
 PROG = "drs-parity"
 BACKENDS = ("moto", "moto-server", "localstack")
@@ -83,11 +86,34 @@ def add_backend_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def require_backend(name: str) -> str:
-    """The backend name, checked to be known and reachable (CliError otherwise)."""
+    """The backend name, checked once before the run to be known and usable here (CliError otherwise): LocalStack
+    answering, moto's server installed and its port free."""
     if name not in BACKENDS:
         raise CliError(f"unknown backend {name!r} (known: {', '.join(BACKENDS)})")
-    available, reason = backend_available(name)
+    try:
+        available, reason = backend_available(name)
+    except (OSError, ValueError, http.client.HTTPException) as problem:  # e.g. LOCALSTACK_HOST=host:notaport
+        available, reason = False, f"{type(problem).__name__}: {problem}"
+    if available and name == "moto-server":
+        available, reason = moto_server_port_free()
     if not available:
         raise CliError(f"backend {name} is not available: {reason}")
     return name
+
+
+def moto_server_port_free() -> tuple[bool, str]:
+    """Whether moto's server can listen on its port ($DRS_PARITY_MOTO_PORT, default 4566) on 127.0.0.1, and why not."""
+    text = os.environ.get(MOTO_PORT_ENV, str(DEFAULT_MOTO_PORT))
+    if not text.isdigit() or int(text) > 65535:
+        return False, f"{MOTO_PORT_ENV} must be a port number (0 picks a free one), not {text!r}"
+    port = int(text)
+    if port == 0:
+        return True, "moto's server listens on a free port"
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as problem:
+            return False, (f"port 127.0.0.1:{port} is taken ({problem.strerror}); set {MOTO_PORT_ENV} to a free "
+                           f"port")
+    return True, f"moto's server can listen on 127.0.0.1:{port}"
 

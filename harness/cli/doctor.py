@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from drs_parity.cli.common import CliError, Subcommand, add_backend_argument, require_backend
+from drs_parity.cli.timelines import noted
 from drs_parity.diagnose.diagnosis import Diagnosis
 from drs_parity.diagnose.doctor import diagnose
 from drs_parity.fixtures.regressions import DEFAULT_SCENARIO, load_regression
+from drs_parity.fixtures.scenario import load_scenarios
 from drs_parity.fixtures.system import load_system
 from drs_parity.gate import doctor_run
+from drs_parity.run.driver import RunError
 
 DOCTOR_HELP = "walk one side's polling chain and name the first broken link (exit 0 healthy, 1 broken)"
 
@@ -38,11 +41,19 @@ def doctor_command(args: argparse.Namespace) -> int:
 def _diagnose_run(args: argparse.Namespace) -> Diagnosis:
     """Run the side (with the regression switched on, if named) on the scenario and diagnose it."""
     regression = load_regression(args.regression) if args.regression else None
-    if regression is not None and load_system(args.system).name != regression.base:
+    system = load_system(args.system)
+    if regression is not None and system.name != regression.base:
         raise CliError(f"regression {regression.name} applies to {regression.base}, not {args.system}")
     scenario = args.scenario or (regression.scenario if regression is not None else DEFAULT_SCENARIO)
-    # through the module: tests stand in for the live run there
-    return doctor_run.doctor_side(args.system, scenario, require_backend(args.backend), regression)
+    load_scenarios([scenario])  # every input is checked before the run, the backend last
+    backend = require_backend(args.backend)
+    try:  # through the module: tests stand in for the live run there
+        return doctor_run.doctor_side(args.system, scenario, backend, regression)
+    except RunError as error:  # the doctor keeps no timeline: say which command does (side has no regressions)
+        if error.timeline is None or regression is not None:
+            raise
+        raise noted(error, f"drs-parity side --system {args.system} --scenario {scenario} --json FILE keeps the "
+                           f"timeline so far") from error
 
 
 def _diagnose_file(path: Path) -> Diagnosis:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from drs_parity.cli.common import CliError, Subcommand, add_backend_argument, require_backend
+from drs_parity.cli.timelines import clear_failed_timelines, failed_timelines, keeping_failed_timelines
 from drs_parity.compare.rules import load_rules
 from drs_parity.fixtures.regressions import load_regression, regressed_system
 from drs_parity.fixtures.scenario import list_scenarios, load_scenarios
@@ -18,11 +19,12 @@ from drs_parity.gate.noise_cache import NoiseCache, default_cache_folder
 from drs_parity.gate.parity import DEFAULT_LEFT, DEFAULT_RIGHT, run_parity
 from drs_parity.gate.regressions import side_runner
 from drs_parity.gate.results import ParityResult
-from drs_parity.report.files import prepare_outputs, report_outputs, write_reports
+from drs_parity.report.files import prepare_outputs, report_outputs, require_writable_folder, write_reports
 from drs_parity.report.html_page import to_html
 from drs_parity.report.json_report import to_json
 from drs_parity.report.terminal import Progress, terminal_summary
 from drs_parity.report.texts import stale_rule_line
+from drs_parity.run.driver import run_side
 
 RUN_HELP = "run the scenarios on both sides and diff what users see (exit 0 parity, 1 divergence, 2 error)"
 
@@ -61,6 +63,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def run_command(args: argparse.Namespace) -> int:
     """`drs-parity run`: configuration errors raise the CLI's one-line error; the verdict is the exit code."""
     prepare_outputs(report_outputs(args.out, args.junit))  # before a long run, and no earlier report is left behind
+    clear_failed_timelines(args.out)
+    if args.noise_cache is not None:  # given: a user mistake there is refused now (the default may be unwritable)
+        require_writable_folder(args.noise_cache, "the noise cache")
     rules = load_rules(args.rules)
     regression = load_regression(args.right_regression) if args.right_regression else None
     left, right = load_system(args.left), load_system(args.right)
@@ -71,12 +76,14 @@ def run_command(args: argparse.Namespace) -> int:
         raise CliError("no scenarios to run (is DRS_PARITY_FIXTURES pointing at a fixtures folder?)")
     backend = require_backend(args.backend)
     with regressed_system(regression) if regression is not None else contextlib.nullcontext() as variant:
-        runner = side_runner(variant) if variant is not None else None
+        runner = keeping_failed_timelines(side_runner(variant) if variant is not None else run_side, args.out)
         right = variant.system if variant is not None else right
         result = run_parity(left, right, scenarios, backend, rules, calibrate=args.calibrate, progress=Progress(),
                             runner=runner, strict=args.strict, jobs=args.jobs, noise_cache=noise_cache(args))
     write_reports(result, args.out, args.junit)
     print_result(result, args.format)
+    for path in failed_timelines(args.out):  # stderr: `--format json` prints only JSON
+        print(f"drs-parity: a failed side's timeline so far: {path}", file=sys.stderr)
     return result.exit_code
 
 

@@ -6,12 +6,14 @@ import argparse
 from pathlib import Path
 
 from drs_parity.cli.common import Subcommand, add_backend_argument, require_backend
+from drs_parity.cli.timelines import noted, write_partial_timeline
 from drs_parity.errors import ExitCode
 from drs_parity.fixtures.scenario import load_scenarios
-from drs_parity.fixtures.system import load_system
+from drs_parity.fixtures.scenario_model import Scenario
+from drs_parity.fixtures.system import System, load_system
 from drs_parity.report.files import prepare_outputs, write_atomically
-from drs_parity.run.capture import StepCapture
-from drs_parity.run.driver import check_expectations, run_side
+from drs_parity.run.capture import StepCapture, Timeline
+from drs_parity.run.driver import RunError, check_expectations, run_side
 
 
 def add_side_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,9 +31,8 @@ def side(args: argparse.Namespace) -> int:
     system = load_system(args.system)
     scenario = load_scenarios([args.scenario])[0]
     backend = require_backend(args.backend)
-    timeline = run_side(system, scenario, backend=backend)
-    for step in timeline.steps:
-        print(_step_summary(step, timeline.steps[0].time))
+    timeline = _run_keeping_what_failed(system, scenario, backend, args.json)
+    _print_steps(timeline)
     if args.json:
         write_atomically(args.json, timeline.to_json(), "the timeline")
     problems = check_expectations(scenario, timeline)
@@ -39,6 +40,27 @@ def side(args: argparse.Namespace) -> int:
         print(f"UNMET  {problem}")
     print(f"{system.name} / {scenario.name}: " + ("expectations met" if not problems else f"{len(problems)} unmet"))
     return ExitCode.DIVERGENCE if problems else ExitCode.OK
+
+
+def _run_keeping_what_failed(system: System, scenario: Scenario, backend: str, path: Path | None) -> Timeline:
+    """The side's timeline; when the run fails, its steps so far are printed and written to --json FILE, and the
+    one-line error says where."""
+    try:
+        return run_side(system, scenario, backend=backend)
+    except RunError as error:
+        if error.timeline is None:
+            raise
+        _print_steps(error.timeline)
+        if path is None:
+            raise noted(error, f"{len(error.timeline.steps)} steps captured; rerun with --json FILE to keep the "
+                               f"timeline so far") from error
+        raise write_partial_timeline(error, path) from error
+
+
+def _print_steps(timeline: Timeline) -> None:
+    """One line per captured step."""
+    for step in timeline.steps:
+        print(_step_summary(step, timeline.steps[0].time))
 
 
 def _step_summary(step: StepCapture, start: int) -> str:

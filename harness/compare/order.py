@@ -6,9 +6,10 @@ from typing import Any, Iterable
 
 from drs_parity.compare.divergence import Divergence
 
-# Causes before effects: a step mismatch, then what functions logged (the chain's links only show there), the
-# outbound DRS/EC2/STS calls they made, what they persisted, and what the API then shows users.
-CAUSE_ORDER = ("steps", "logs", "calls", "tables", "api")
+# Causes before effects: a step mismatch, then what functions logged (the chain's links only show there), the state
+# machine executions that orchestrate them, the outbound DRS/EC2/STS calls they made, what they persisted, and what
+# the API then shows users.
+CAUSE_ORDER = ("steps", "logs", "stateMachines", "calls", "tables", "api")
 ERROR_LEVELS = ("ERROR", "CRITICAL")
 
 

@@ -81,8 +81,12 @@ def check_task_invoked(view: TimelineView, evidence: Evidence | None) -> tuple[s
                           f"{_failure(record, evidence)}")
         if not tasks:
             return FAIL, f"{_named(machine, record)} is {record.get('status')} in {_where(record)}, no task invoked"
-        return PASS, f"the machine invoked {tasks[-1].get('function')}{times(len(tasks))}; states {_path(record)}"
-    return PASS, f"the machine invoked {tasks[-1].get('function')}{times(len(tasks))}"
+        return PASS, f"{_invoked(tasks)}; states {_path(record)}"
+    return PASS, _invoked(tasks)
+
+
+def _invoked(tasks: list[dict[str, Any]]) -> str:
+    return f"the machine's tasks invoked the {tasks[-1].get('function')} function{times(len(tasks))}"
 
 
 def check_token_returned(view: TimelineView, evidence: Evidence | None) -> tuple[str, str]:

@@ -50,9 +50,10 @@ def _run_index(index: int) -> Any:
 
 
 def run_ordered(tasks: Sequence[Task], work: Callable[[Task], Result], jobs: int, name: Callable[[Task], str],
-                listener: Listener | None = None) -> list[Result]:
+                listener: Listener | None = None, initializer: Callable[[], None] | None = None) -> list[Result]:
     """`work` on every task, results in the tasks' order. jobs <= 1 (or one task): one after the other in this
-    process, as listed; else in `jobs` forked processes, longest first, the listener told as each finishes."""
+    process, as listed; else in `jobs` forked processes (each first runs `initializer`), longest first, the
+    listener told as each finishes."""
     if jobs <= 1 or len(tasks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [_serial(task, work, name, listener) for task in tasks]
     global _work
@@ -60,7 +61,7 @@ def run_ordered(tasks: Sequence[Task], work: Callable[[Task], Result], jobs: int
     results: dict[int, Result] = {}
     try:
         with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)),
-                                 mp_context=multiprocessing.get_context("fork")) as pool:
+                                 mp_context=multiprocessing.get_context("fork"), initializer=initializer) as pool:
             pending: dict[Future[Result], int] = {pool.submit(_run_index, index): index
                                                   for index in longest_first(tasks)}
             while pending:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any, Mapping, Protocol
@@ -10,6 +11,7 @@ from drs_parity.compare.classify import classify, noise_from_self_diff, unused
 from drs_parity.compare.diff import diff_timelines
 from drs_parity.compare.divergence import ACCEPTED, NoiseEntry
 from drs_parity.compare.normalise import NormaliseOptions, normalise_timeline
+from drs_parity.compare.tracks import Track, side_track
 from drs_parity.compare.rules import RuleSet
 from drs_parity.diagnose.diagnosis import Check, Diagnosis
 from drs_parity.diagnose.doctor import diagnose
@@ -21,10 +23,12 @@ from drs_parity.gate.noise_cache import NoiseCache
 from drs_parity.gate.results import ParityResult, ScenarioResult
 from drs_parity.run.capture import Timeline
 from drs_parity.run.driver import run_side
+from drs_parity.world.backends import MOTO_PORT_ENV, free_port
 from drs_parity.world.clock import DEFAULT_START
 
 DEFAULT_LEFT, DEFAULT_RIGHT = "monolithic", "decomposed"
 DOCTOR_STEP = "doctor"  # a transient last step whose log lines are the diagnosis texts to normalise
+PARALLEL_BACKENDS = ("moto", "moto-server")  # each process has its own; a LocalStack is one shared state
 
 
 class SideRunner(Protocol):
@@ -65,6 +69,7 @@ class ScenarioRun:
         self.options = options
         self.clock_start = clock_start
         self.timings: dict[str, float] = {}
+        self.tracks: list[Track] = []  # each side's status track, left then right
 
     def capture(self, system: System, scenario: Scenario, label: str) -> dict[str, Any]:
         """Run one side; its raw timeline (capture schema)."""
@@ -84,6 +89,7 @@ class ScenarioRun:
     def diagnosed_side(self, system: System, scenario: Scenario, label: str) -> tuple[dict[str, Any], Diagnosis]:
         """Run one side; its normalised timeline and the doctor's diagnosis of it, in the same references."""
         raw = self.capture(system, scenario, label)
+        self.tracks.append(side_track(raw))
         return normalised_with_diagnosis(raw, diagnose(raw), self.clock_start, self.options)
 
     def noise(self, system: System, scenario: Scenario, first: Mapping[str, Any], label: str) -> list[NoiseEntry]:
@@ -155,7 +161,7 @@ def run_scenario(left: System, right: System, scenario: Scenario, run: ScenarioR
     """Both sides of one scenario: divergences judged by noise and rules, each side's chain diagnosis; a side
     failure is the scenario's error."""
     name = scenario_name(scenario)
-    result = ScenarioResult(scenario=name, timings=run.timings)
+    result = ScenarioResult(scenario=name, timings=run.timings, tracks=run.tracks)
     left_label, right_label = system_name(left), system_name(right)
     if left_label == right_label:  # a side against itself: keep the labels apart in noise and timings
         left_label, right_label = f"{left_label} (left)", f"{right_label} (right)"
@@ -171,6 +177,11 @@ def run_scenario(left: System, right: System, scenario: Scenario, run: ScenarioR
         result.error = str(error)
     result.divergences = classify(result.divergences, rules, result.noise).divergences
     return result
+
+
+def own_moto_server_port() -> None:
+    """In a worker process: moto's server (if used) on a port of its own, not the one every worker would share."""
+    os.environ[MOTO_PORT_ENV] = str(free_port())
 
 
 def distinct_scenarios(scenarios: list[Scenario]) -> list[Scenario]:
@@ -209,7 +220,9 @@ def run_parity(left: System, right: System, scenarios: list[Scenario], backend: 
         run = ScenarioRun(runner, backend, options, clock_start, noise_cache)
         return run_scenario(left, right, scenario, run, calibrate, rules)
 
-    result.scenarios = run_ordered(distinct_scenarios(scenarios), one, jobs, scenario_name, progress)
+    jobs = jobs if backend in PARALLEL_BACKENDS else 1
+    result.scenarios = run_ordered(distinct_scenarios(scenarios), one, jobs, scenario_name, progress,
+                                   initializer=own_moto_server_port)
     result.stale_rules = unused(rules.rules, result.all_with_status(ACCEPTED))
     result.seconds = time.perf_counter() - started
     return result

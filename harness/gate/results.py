@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from drs_parity.compare.divergence import ACCEPTED, DIVERGENCE, NOISE, Divergence, NoiseEntry, Rule
 from drs_parity.compare.order import ordered
+from drs_parity.compare.tracks import Track
 from drs_parity.diagnose.diagnosis import Diagnosis
 from drs_parity.errors import ExitCode
 
@@ -27,6 +28,7 @@ class ScenarioResult:
     timings: dict[str, float] = field(default_factory=dict)
     left_chain: Diagnosis | None = None  # the doctor on each side's timeline (normalised references)
     right_chain: Diagnosis | None = None
+    tracks: list[Track] = field(default_factory=list)  # each side's status track, left then right, as far as they ran
 
     def with_status(self, status: str) -> list[Divergence]:
         """Divergences with `status` (divergence | accepted | noise), causes before effects."""

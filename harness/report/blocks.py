@@ -6,6 +6,9 @@ from typing import Any
 
 from drs_parity.compare.divergence import Divergence
 from drs_parity.gate.results import ParityResult, ScenarioResult
+from drs_parity.report.record_diff import is_long
+from drs_parity.report.runtime_failures import failure_items
+from drs_parity.report.swimlane import swimlane_caption, swimlane_svg
 from drs_parity.report.texts import (
     STATUS_MARK, by_kind, chain_cell, chain_line, headline, ignore_list, persistence, plural, records, rule_line,
     short_path, short_value, verdict_line,
@@ -14,7 +17,9 @@ from drs_parity.report.texts import (
 FIRST_STEP_ROWS = 10  # divergences of the first divergent step shown at the top of a scenario
 # Texts use Markdown's inline marks only: `code` and **bold**. A list item is a text or (text, [sub-items]).
 Item = str | tuple[str, list[str]]
-Block = tuple[str, Any]  # ("h1".."h4", text) | ("p", text) | ("ul", [Item]) | ("table", (header, rows)) | ("pre", text)
+# ("h1".."h4", text) | ("p", text) | ("ul", [Item]) | ("table", (header, rows)) | ("pre", text) | ("svg", (markup, caption))
+# | ("diff", (left name, right name, divergence)): a long record's two values side by side
+Block = tuple[str, Any]
 
 
 def summary_rows(result: ParityResult) -> tuple[list[str], list[list[str]]]:
@@ -40,16 +45,23 @@ def first_step_blocks(result: ScenarioResult, left: str, right: str) -> list[Blo
 
 
 def divergence_item(d: Divergence, shown_path: str, left: str, right: str) -> Item:
-    """One divergence of the full list: path, both values, first step, persistence; its rule beneath."""
-    return (f"`{shown_path}` — {left} `{short_value(d.left, d.left_absent)}` · "
-            f"{right} `{short_value(d.right, d.right_absent)}` · {persistence(d)}", [f"rule: `{rule_line(d)}`"])
+    """One divergence of the full list: path, both values (a long record: its diff follows), first step,
+    persistence; its rule beneath."""
+    values = (f"{left} and {right} differ (side by side below)" if is_long(d) else
+              f"{left} `{short_value(d.left, d.left_absent)}` · {right} `{short_value(d.right, d.right_absent)}`")
+    return f"`{shown_path}` — {values} · {persistence(d)}", [f"rule: `{rule_line(d)}`"]
+
+
+def diff_blocks(divergences: list[Divergence], left: str, right: str) -> list[Block]:
+    """The long records among `divergences`, each as a side-by-side diff."""
+    return [("diff", (left, right, d)) for d in divergences if is_long(d)]
 
 
 def record_blocks(record: str, divergences: list[Divergence], left: str, right: str) -> list[Block]:
     """A record with several divergences: its title, then its paths relative to the record."""
     title = f"**`{record}`** — {plural(len(divergences), 'divergence')}, first at step {divergences[0].step_index}"
     items = [divergence_item(d, d.path[len(record):] or "(the whole record)", left, right) for d in divergences]
-    return [("p", title), ("ul", items)]
+    return [("p", title), ("ul", items), *diff_blocks(divergences, left, right)]
 
 
 def kind_blocks(kind: str, divergences: list[Divergence], left: str, right: str) -> list[Block]:
@@ -67,6 +79,9 @@ def kind_blocks(kind: str, divergences: list[Divergence], left: str, right: str)
             loose = []
             blocks.append(("ul", loose))
         loose.append(divergence_item(members[0], short_path(members[0]), left, right))
+        if is_long(members[0]):
+            blocks += diff_blocks(members, left, right)
+            loose = None
     return blocks
 
 
@@ -82,7 +97,20 @@ def scenario_blocks(result: ScenarioResult, left: str, right: str) -> list[Block
     """A divergent scenario: which link broke, where it first diverged, then everything."""
     summary = [f"**Chain:** {chain_line(result, left, right)}", f"**Where:** {headline(result, left, right)}"]
     return [("h2", f"`{result.scenario}`: {plural(len(result.active), 'divergence')}"), ("ul", summary),
+            *swimlane_blocks(result, left, right), *failure_blocks(result, left, right),
             *first_step_blocks(result, left, right), *full_list_blocks(result, left, right)]
+
+
+def swimlane_blocks(result: ScenarioResult, left: str, right: str) -> list[Block]:
+    """The picture of both sides' statuses per step (HTML only), with its caption; none without status tracks."""
+    svg = swimlane_svg(result, left, right)
+    return [("svg", (svg, swimlane_caption(left, right)))] if svg else []
+
+
+def failure_blocks(result: ScenarioResult, left: str, right: str) -> list[Block]:
+    """The scenario's Lambda runtime failures, one item each (function, trigger, error, last traceback line)."""
+    items = failure_items(result, left, right)
+    return [("h3", f"Runtime failures ({len(items)})"), ("ul", items)] if items else []
 
 
 def tail_blocks(result: ParityResult) -> list[Block]:
@@ -113,6 +141,9 @@ def report_blocks(result: ParityResult) -> list[Block]:
     for scenario in result.scenarios:
         if scenario.status == "divergence":
             blocks += scenario_blocks(scenario, result.left, result.right)
+        elif failure_items(scenario, result.left, result.right):
+            blocks += [("h2", f"`{scenario.scenario}`: {STATUS_MARK[scenario.status]}"),
+                       *failure_blocks(scenario, result.left, result.right)]
     active = result.all_with_status("divergence")
     if active:
         blocks += [("h2", "Accept them all: one paste-ready rules file"),

@@ -6,6 +6,7 @@ from typing import Any
 
 from drs_parity.gate.results import ParityResult
 from drs_parity.report.blocks import Item, report_blocks
+from drs_parity.report.record_diff import unified
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
@@ -32,9 +33,15 @@ def markdown_block(kind: str, content: Any) -> str:
         return markdown_table(*content)
     if kind == "pre":
         return f"```yaml\n{content}\n```"
+    if kind == "diff":
+        left, right, d = content
+        return f"```diff\n{unified(d.left, d.right, left, right)}\n```"
+    if kind == "svg":  # the picture is the HTML report's
+        return ""
     return str(content)
 
 
 def to_markdown(result: ParityResult) -> str:
     """The report a person reads."""
-    return "\n\n".join(markdown_block(kind, content) for kind, content in report_blocks(result)) + "\n"
+    rendered = (markdown_block(kind, content) for kind, content in report_blocks(result))
+    return "\n\n".join(text for text in rendered if text) + "\n"

@@ -8,6 +8,7 @@ from typing import TextIO
 from drs_parity.gate.results import ParityResult, ScenarioResult
 from drs_parity.report.blocks import summary_rows
 from drs_parity.report.markdown import markdown_table
+from drs_parity.report.runtime_failures import failure_line, one_line
 from drs_parity.report.texts import STATUS_MARK, chain_line, headline, verdict_line
 
 
@@ -17,8 +18,13 @@ def summary_table(result: ParityResult) -> str:
 
 
 def terminal_summary(result: ParityResult) -> str:
-    """What `drs-parity run` prints: summary table, each divergent scenario's chain and first divergence, verdict."""
+    """What `drs-parity run` prints: summary table, why each erroring scenario errored, each scenario's Lambda runtime
+    failures, each divergent scenario's chain and first divergence, verdict."""
     lines = [summary_table(result), ""]
+    errors = [f"{s.scenario}: error: {one_line(s.error)}" for s in result.scenarios if s.error]
+    failures = [line for s in result.scenarios if (line := failure_line(s, result.left, result.right))]
+    for block in (errors, failures):
+        lines += [*block, ""] if block else []
     for s in result.scenarios:
         if s.status == "divergence":
             lines += [f"{s.scenario}: {chain_line(s, result.left, result.right)}",
@@ -28,23 +34,27 @@ def terminal_summary(result: ParityResult) -> str:
 
 # -- progress --------------------------------------------------------------------------------------------------------
 class Progress:
-    """One line per scenario on a terminal, rewritten in place when it finishes; silent when not a TTY."""
+    """One line per scenario: on a terminal a `running` line rewritten in place when it finishes; elsewhere (a CI
+    log) a plain line as each scenario finishes (name, status, seconds), nothing rewritten."""
 
-    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None) -> None:
-        """Writes to `stream` (stdout); enabled on a TTY unless told."""
-        self.stream = stream or sys.stdout
-        self.enabled = self.stream.isatty() if enabled is None else enabled
+    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None, tty: bool | None = None) -> None:
+        """Writes to `stream` (stdout on a terminal, else stderr: `--format json > file` stays JSON); `enabled`
+        (default on) turns it off; `tty` (default: whether `stream` is a terminal) chooses the line rewritten in place."""
+        self.stream = stream or (sys.stdout if sys.stdout.isatty() else sys.stderr)
+        self.enabled = True if enabled is None else enabled
+        self.tty = self.stream.isatty() if tty is None else tty
 
     def start(self, scenario: str) -> None:
-        """The scenario's `running` line."""
-        if self.enabled:
+        """On a terminal, the scenario's `running` line."""
+        if self.enabled and self.tty:
             self.stream.write(f"  {scenario} … running")
             self.stream.flush()
 
     def done(self, result: ScenarioResult) -> None:
-        """The line rewritten with the scenario's status."""
-        if self.enabled:
-            detail = result.error or f"{len(result.active)} divergence(s)"
-            self.stream.write(f"\r\x1b[K  {result.scenario} {STATUS_MARK[result.status]} "
-                              f"({detail}, {result.seconds:.1f}s)\n")
-            self.stream.flush()
+        """On a terminal the line rewritten with the scenario's status; elsewhere a new line."""
+        if not self.enabled:
+            return
+        detail = one_line(result.error) if result.error else f"{len(result.active)} divergence(s)"
+        line = f"{result.scenario} {STATUS_MARK[result.status]} ({detail}, {result.seconds:.1f}s)"
+        self.stream.write(f"\r\x1b[K  {line}\n" if self.tty else f"drs-parity: {line}\n")
+        self.stream.flush()

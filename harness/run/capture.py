@@ -143,9 +143,12 @@ class InvocationCapture:
 
 
 def invocation_record(invocation: Invocation, role: str, console: bool) -> dict[str, Any]:
-    # error: the Lambda runtime's {"type", "message"} when the handler raised, else None
-    return {"function": role, "trigger": invocation.trigger, "error": plain_value(invocation.error),
-            "console": console}
+    # error: the Lambda runtime's {"type", "message"} when the handler raised, else None; a failure keeps its traceback
+    record = {"function": role, "trigger": invocation.trigger, "error": plain_value(invocation.error),
+              "console": console}
+    if invocation.error is not None:
+        record["stackTrace"] = list(invocation.stack_trace or [])
+    return record
 
 
 def call_record(call: Mapping[str, Any], role: str, console: bool) -> dict[str, Any]:

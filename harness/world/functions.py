@@ -42,7 +42,7 @@ class ScheduleRule:
 @dataclass
 class Invocation:
     function: str
-    trigger: str  # 'api' | 'invoke' | 'event' | 'schedule' | 'direct'
+    trigger: str  # 'api' | 'invoke' | 'event' | 'schedule' | 'direct' | 'stepfunctions'
     event: Any
     request_id: str
     started: float | None = None

@@ -19,6 +19,7 @@ from drs_parity.fixtures.regressions import (
 )
 from drs_parity.fixtures.system import load_system
 from drs_parity.gate.regressions import RegressionOutcome, check_regression
+from drs_parity.report.html_page import to_html
 from tests.regressions.paste_ready import (
     assert_each_rule_accepts_exactly_its_divergence, assert_the_consolidated_file_accepts_all_once_reviewed,
 )
@@ -81,6 +82,9 @@ def test_each_regression_diverges_where_it_says_and_the_doctor_names_its_link(na
     assert outcome.diagnosis.exit_code == 1
     assert broken is not None and broken.link == regression.link, outcome.diagnosis.render()
     assert not variant_modules(name), "the variant's code stayed importable after its run"
+    # the reviewer's picture: both sides' status tracks reach the HTML report as swimlanes
+    assert len(scenario.tracks) == 2 and all(scenario.tracks)
+    assert "<svg" in to_html(outcome.parity)
 
 
 @pytest.mark.parametrize("name", ENTRIES)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any, Callable
 from xml.etree import ElementTree
@@ -171,13 +172,17 @@ def test_write_reports_writes_all_four_files(tmp_path: Path) -> None:
     assert files["junit"].read_text().startswith("<?xml")
 
 
-def test_progress_rewrites_one_line_per_scenario_on_a_terminal_and_is_quiet_otherwise() -> None:
-    shown, quiet = io.StringIO(), io.StringIO()
-    parity(MONOLITH, BROKEN, ("a", "b"), progress=Progress(shown, enabled=True))
-    parity(MONOLITH, BROKEN, ("a", "b"), progress=Progress(quiet))  # StringIO is not a TTY
+def test_progress_rewrites_one_line_per_scenario_on_a_terminal_and_writes_plain_lines_otherwise() -> None:
+    shown, log, off = io.StringIO(), io.StringIO(), io.StringIO()
+    parity(MONOLITH, BROKEN, ("a", "b"), progress=Progress(shown, tty=True))
+    parity(MONOLITH, BROKEN, ("a", "b"), progress=Progress(log))  # StringIO is not a TTY: a CI log
+    parity(MONOLITH, BROKEN, ("a", "b"), progress=Progress(off, enabled=False))
     lines = shown.getvalue().rstrip("\n").split("\n")
     assert len(lines) == 2 and lines[0].startswith("  a … running\r") and "❌ divergence" in lines[1]
-    assert quiet.getvalue() == ""
+    logged = log.getvalue().splitlines()  # one line per scenario as it finishes, nothing rewritten
+    assert [line.split()[:2] for line in logged] == [["drs-parity:", "a"], ["drs-parity:", "b"]]
+    assert all("❌ divergence" in line and re.search(r"\d+\.\ds\)$", line) for line in logged)
+    assert "\r" not in log.getvalue() and "running" not in log.getvalue() and off.getvalue() == ""
 
 
 # -- the chain, the first divergence and the grouped list, on synthetic results ---------------------------------------
