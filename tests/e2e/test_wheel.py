@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import shlex
+
 import os
 import shutil
 import subprocess
@@ -170,3 +173,39 @@ def test_pytest_plugin_collects_and_passes_scenario_items(installed: Installed, 
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"drs-parity[{SCENARIO}] PASSED" in done.stdout
     assert " 1 passed" in done.stdout
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_ci_command() -> list[str]:
+    """The `commands =` line of the README's tox recipe for a user's project, as written."""
+    match = re.search(r"\[testenv:parity\]\ndeps = drs-parity\ncommands = (drs-parity run [^\n]+)", README.read_text())
+    assert match, "the README's CI recipe is gone"
+    return shlex.split(match.group(1))
+
+
+def test_the_readmes_ci_recipe_runs_as_written(installed: Installed, tmp_path: Path) -> None:
+    project = tmp_path / "user-project"
+    (project / "systems").mkdir(parents=True)
+    probe = "from drs_parity.fixtures.library import reference_dir; print(reference_dir())"
+    reference = Path(installed.run("python", "-c", probe).stdout.strip())
+    description = (reference / "fixtures" / "systems" / "decomposed.yaml").read_text()
+    description = description.replace("../../decomposed/template.yaml", str(reference / "decomposed" / "template.yaml"))
+    (project / "systems" / "mine.yaml").write_text(description.replace("name: decomposed", "name: mine"))
+    (project / "parity-rules.yaml").write_text("rules: []\n")
+    command = [part.replace("{toxworkdir}", str(tmp_path / "tox")) for part in readme_ci_command()]
+    done = installed.run(*command, "--scenario", SCENARIO, "--no-calibrate", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "drs-parity: PARITY (monolithic vs mine on moto)" in done.stdout
+    assert (tmp_path / "tox" / "parity.xml").is_file()
+
+
+def test_the_pytest_plugin_spreads_scenarios_over_xdist_workers(installed: Installed, tmp_path: Path) -> None:
+    project = tmp_path / "xdist-project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[tool.pytest.ini_options]\ndrs_parity_calibrate = false\n")
+    done = installed.run("python", "-m", "pytest", "--drs-parity", "-n", "2", "-p", "no:cacheprovider",
+                         "--drs-parity-scenario", SCENARIO, "--drs-parity-scenario", "cancel-wave-1", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 workers" in done.stdout and " 2 passed" in done.stdout
