@@ -21,7 +21,7 @@ from drs_parity.gate.regressions import side_runner
 from drs_parity.gate.results import ParityResult
 from drs_parity.report.files import prepare_outputs, report_outputs, require_writable_folder, write_reports
 from drs_parity.report.html_page import to_html
-from drs_parity.report.json_report import to_json
+from drs_parity.report.json_report import json_text
 from drs_parity.report.terminal import Progress, terminal_summary
 from drs_parity.report.texts import stale_rule_line
 from drs_parity.run.driver import run_side
@@ -113,7 +113,7 @@ def print_result(result: ParityResult, output_format: str) -> None:
         for rule in result.stale_rules:
             print(f"drs-parity: {stale_rule_line(rule)}", file=sys.stderr)
     if output_format == "json":
-        print(json.dumps(to_json(result), indent=2, sort_keys=True, default=str))
+        print(json_text(result), end="")
     elif output_format == "html":
         print(to_html(result))
     else:

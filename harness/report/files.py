@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Mapping
 from drs_parity.errors import EnvironmentProblem
 from drs_parity.gate.results import ParityResult
 from drs_parity.report.html_page import to_html
-from drs_parity.report.json_report import to_json
+from drs_parity.report.json_report import json_text
 from drs_parity.report.junit import to_junit
 from drs_parity.report.markdown import to_markdown
 
@@ -132,7 +131,7 @@ def write_atomically(path: Path, text: str, what: str) -> None:
 # -- the reports -----------------------------------------------------------------------------------------------------
 def report_texts(result: ParityResult, paths: Mapping[str, Path]) -> dict[Path, str]:
     """Each report file's text, all rendered before any is written."""
-    renderings = {"json": json.dumps(to_json(result), indent=2, sort_keys=True, default=str) + "\n",
+    renderings = {"json": json_text(result),
                   "md": to_markdown(result), "html": to_html(result), "junit": to_junit(result)}
     return {paths[kind]: text for kind, text in renderings.items()}
 

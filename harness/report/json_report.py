@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from drs_parity.compare.divergence import Divergence
@@ -54,3 +55,8 @@ def to_json(result: ParityResult) -> dict[str, Any]:
         "timings": {"total": round(result.seconds, 3),
                     "scenarios": {s.scenario: round(s.seconds, 3) for s in result.scenarios}},
     }
+
+
+def json_text(result: ParityResult) -> str:
+    """report.json's text: the JSON report, indented and key-sorted, as the file and `--format json` both print it."""
+    return json.dumps(to_json(result), indent=2, sort_keys=True, default=str) + "\n"

@@ -18,11 +18,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator, Sequence
 
-from drs_parity.fixtures.cloudformation import read_template
+from drs_parity.fixtures.cloudformation import FUNCTION_CODE, LAYER_CONTENT, local_path, read_template
 
 # Where a template names a function's or a layer's code (a local folder, as `aws cloudformation package` takes it).
-FUNCTION_CODE = {"AWS::Lambda::Function": "Code", "AWS::Serverless::Function": "CodeUri"}
-LAYER_CONTENT = {"AWS::Lambda::LayerVersion": "Content", "AWS::Serverless::LayerVersion": "ContentUri"}
 PLACEHOLDER = "# drs-parity: the function host runs this function from its code folder\n"
 _PYTHON_RUNTIME = re.compile(r"python(\d+)\.(\d+)$")
 _INTERPRETER_DIRS = tuple(sorted({os.path.join(os.path.realpath(prefix), "") for prefix in
@@ -65,13 +63,6 @@ class PackagedTemplate:
     def body(self, original: str) -> str:
         """The template text to deploy: the original unless a local folder had to be replaced."""
         return json.dumps(self.template, default=str) if self.changed else original
-
-
-def local_path(value: Any, template_dir: Path) -> Path | None:
-    """The local folder (or zip) a Code/Content string names, relative to the template; None for S3 or inline."""
-    if not isinstance(value, str) or "://" in value or not value.strip():
-        return None
-    return (template_dir / value).resolve()
 
 
 def package_template(template: dict[str, Any], template_dir: Path) -> PackagedTemplate:
