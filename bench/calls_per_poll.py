@@ -86,12 +86,11 @@ class Bench:
         now = self.world.clock.now_int()
         execution_id = str(uuid.uuid4())
         wave = {"waveNumber": 0, "waveName": "All", "status": "STARTED", "jobId": job["jobID"], "region": REGION,
-                "accountId": ACCOUNT_ID, "startTime": now, "endTime": None, "serverIds": ids, "statusMessage": None,
-                "serverStatuses": []}
+                "accountId": ACCOUNT_ID, "startTime": now, "endTime": None, "serverIds": ids, "statusMessage": None}
         item = {"executionId": execution_id, "planId": str(uuid.uuid4()), "planName": "Bench",
                 "executionType": "DRILL", "status": "POLLING", "initiatedBy": "bench", "startTime": now,
                 "endTime": None, "totalWaves": 1, "currentWave": 0, "lastPolledTime": None,
-                "pausedBeforeWave": None, "errorMessage": None, "waves": [wave]}
+                "pausedBeforeWave": None, "errorMessage": None, "waves": [wave], "version": 1}
         serializer = TypeSerializer()
         self.world.client("dynamodb").put_item(
             TableName=self.table("execution-history"), Item={k: serializer.serialize(v) for k, v in item.items()})
@@ -150,10 +149,15 @@ def calls_per_poll(system_name: str, count: int) -> collections.Counter[str]:
 
 
 def enriched_servers(world: World, table: str) -> int:
-    """How many servers of the execution items carry EC2 facts (a poll that batches but loses servers is wrong)."""
-    items = world.client("dynamodb").scan(TableName=table)["Items"]
-    return sum(1 for item in items for wave in item["waves"]["L"] for server in wave["M"]["serverStatuses"]["L"]
-               if server["M"].get("privateIp", {}).get("S"))
+    """How many server items (CONTRACT.md "Items") carry EC2 facts (a poll that batches but loses servers is wrong)."""
+    dynamodb, params = world.client("dynamodb"), {"TableName": table}
+    enriched = 0
+    while True:
+        page = dynamodb.scan(**params)
+        enriched += sum(1 for item in page["Items"] if item.get("privateIp", {}).get("S"))
+        if "LastEvaluatedKey" not in page:
+            return enriched
+        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def print_table(system_name: str, measures: dict[int, PollMeasure]) -> None:

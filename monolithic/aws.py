@@ -159,6 +159,10 @@ class DrsGateway:
     def describe_jobs(self, account_id: str, region: str, job_ids: list[str]) -> list[dict[str, Any]]:
         return all_pages(self._drs(account_id, region).describe_jobs, "items", filters={"jobIDs": sorted(job_ids)})
 
+    def jobs_since(self, account_id: str, region: str, from_date: str) -> list[dict[str, Any]]:
+        """Every job created at or after `from_date` (ISO 8601), all pages."""
+        return all_pages(self._drs(account_id, region).describe_jobs, "items", filters={"fromDate": from_date})
+
     def describe_job_log_items(self, account_id: str, region: str, job_id: str) -> list[dict[str, Any]]:
         return all_pages(self._drs(account_id, region).describe_job_log_items, "items", jobID=job_id)
 

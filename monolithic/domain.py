@@ -22,6 +22,7 @@ IDLE_POLL_INTERVAL = 120  # a DRS job still PENDING converts snapshots for minut
 POLL_JITTER = 10  # schedule ticks drift: a poll a few seconds early is still due
 
 SKIPPED_AFTER_FAILURE = "Skipped: an earlier wave failed"
+MAX_WAVE_SERVERS = 200  # a wave is one DRS job, and StartRecovery takes at most 200 source servers
 
 
 class RuleViolation(Exception):
@@ -43,7 +44,7 @@ def new_execution(execution_id: str, plan: Item, waves: list[Item], execution_ty
         "executionId": execution_id, "planId": plan["planId"], "planName": plan["planName"],
         "executionType": execution_type, "status": INITIATED, "initiatedBy": initiated_by, "startTime": now,
         "endTime": None, "totalWaves": len(waves), "currentWave": 0, "lastPolledTime": None,
-        "pausedBeforeWave": None, "errorMessage": None, "waves": waves,
+        "pausedBeforeWave": None, "errorMessage": None, "waves": waves, "version": 1,
     }
 
 
@@ -62,8 +63,13 @@ def active_waves(item: Item) -> list[Item]:
     return [wave for wave in item["waves"] if wave["status"] in ACTIVE_WAVE_STATUSES and wave["jobId"]]
 
 
+def is_claimed(wave: Item) -> bool:
+    """A wave being started: its start was claimed (startTime set) but no job recorded yet."""
+    return wave["status"] == PENDING and wave["startTime"] is not None and not wave["jobId"]
+
+
 def _has_active_wave(item: Item) -> bool:
-    return any(wave["status"] in ACTIVE_WAVE_STATUSES for wave in item["waves"])
+    return any(wave["status"] in ACTIVE_WAVE_STATUSES or is_claimed(wave) for wave in item["waves"])
 
 
 def current_wave(item: Item) -> Item | None:
@@ -73,10 +79,10 @@ def current_wave(item: Item) -> Item | None:
 
 
 def execution_view(item: Item, now: int) -> Item:
-    """The cached item plus the derived fields of GET /executions/{id}."""
+    """The cached item (but its version, a write counter) plus the derived fields of GET /executions/{id}."""
     end = item["endTime"] if item["endTime"] is not None else now
     return {
-        **item,
+        **{field: value for field, value in item.items() if field != "version"},
         "isFinal": is_final(item),
         "completedWaves": sum(1 for wave in item["waves"] if wave["status"] == COMPLETED),
         "durationSeconds": end - item["startTime"],
@@ -110,7 +116,7 @@ def _refuse_unless(allowed: bool, item: Item, action: str) -> None:
 def cancel(item: Item, now: int) -> None:
     _refuse_unless(not is_final(item), item, "cancel")
     for wave in item["waves"]:
-        if wave["status"] == PENDING:
+        if wave["status"] == PENDING and not is_claimed(wave):  # a wave being started is followed to its end
             wave.update(status=CANCELLED, statusMessage="Cancelled before start")
     if _has_active_wave(item):
         item["status"] = CANCELLING
@@ -142,14 +148,26 @@ def _skip_pending_after(item: Item, wave_number: int) -> None:
             wave.update(status=CANCELLED, statusMessage=SKIPPED_AFTER_FAILURE)
 
 
+def claim_wave(item: Item, wave_number: int, now: int) -> None:
+    item["waves"][wave_number]["startTime"] = now
+
+
+def record_job(item: Item, wave_number: int, job_id: str) -> None:
+    """The wave's DRS job, started at its claim's startTime."""
+    item["waves"][wave_number].update(status=STARTED, jobId=job_id)
+    item["currentWave"] = wave_number
+
+
 def record_wave_started(item: Item, wave_number: int, job_id: str, now: int) -> None:
-    item["waves"][wave_number].update(status=STARTED, jobId=job_id, startTime=now)
-    item.update(currentWave=wave_number, status=POLLING)
+    item["waves"][wave_number]["startTime"] = item["waves"][wave_number]["startTime"] or now
+    record_job(item, wave_number, job_id)
+    item["status"] = POLLING
 
 
 def record_wave_start_failure(item: Item, wave_number: int, reason: str, now: int) -> None:
     """`reason` is "<Code>: <Message>" of the failed StartRecovery (or role assumption)."""
-    item["waves"][wave_number].update(status=FAILED, statusMessage=f"Failed to start recovery: {reason}", endTime=now)
+    item["waves"][wave_number].update(status=FAILED, statusMessage=f"Failed to start recovery: {reason}", endTime=now,
+                                      startTime=None)  # a wave that never started has no startTime, claimed or not
     item.update(status=FAILED, errorMessage=f"Wave {wave_number} failed to start: {reason}", endTime=now)
     _skip_pending_after(item, wave_number)
 

@@ -29,5 +29,10 @@ def missing_protection_group(group_id: str) -> ApiError:
     return ApiError(400, "INVALID_PROTECTION_GROUP", f"Protection group {group_id} not found")
 
 
+def too_many_servers(group_id: str, count: int) -> ApiError:
+    return ApiError(400, "INVALID_PROTECTION_GROUP",
+                    f"Protection group {group_id} selects {count} source servers; a wave takes at most 200")
+
+
 def drs_error(code: str, message: str) -> ApiError:
     return ApiError(502, "DRS_ERROR", f"{code}: {message}")

@@ -9,8 +9,8 @@ import domain
 import validation
 from aws import AwsError
 from catalog import RecoveryPlanCatalog, ensure_plan_idle
-from errors import ApiError, drs_error, invalid_state, missing_protection_group, validation_error
-from recovery import start_wave
+from errors import ApiError, drs_error, invalid_state, missing_protection_group, too_many_servers, validation_error
+from recovery import record_start_alone, start_wave
 from repositories import ConditionFailed
 from services import Services, now, own_function_name
 
@@ -21,8 +21,10 @@ START_WORKER = "start-execution"
 MAX_WRITE_ATTEMPTS = 3  # cancel/pause/resume against a concurrent writer (the poller)
 
 
-def require_execution(services: Services, execution_id: str) -> Item:
-    item = services.executions.find(execution_id)
+def require_execution(services: Services, execution_id: str, with_servers: bool = False) -> Item:
+    """The execution item, or with its server statuses (the execution as read); 404 when there is none."""
+    executions = services.executions
+    item = executions.read(execution_id) if with_servers else executions.find(execution_id)
     if item is None:
         raise ApiError(404, "EXECUTION_NOT_FOUND", f"Execution {execution_id} not found")
     return item
@@ -47,7 +49,10 @@ def _server_ids(services: Services, group: Item) -> list[str]:
         servers = services.drs.list_source_servers(group["accountId"], group["region"])
     except AwsError as error:
         raise drs_error(error.code, error.message) from None
-    return domain.servers_matching_tags(servers, group.get("serverSelectionTags") or {})
+    matching = domain.servers_matching_tags(servers, group.get("serverSelectionTags") or {})
+    if len(matching) > domain.MAX_WAVE_SERVERS:
+        raise too_many_servers(group["groupId"], len(matching))
+    return matching
 
 
 def start_execution(services: Services, body: Mapping[str, Any], claimed_email: str | None) -> Result:
@@ -71,7 +76,7 @@ def start_execution(services: Services, body: Mapping[str, Any], claimed_email: 
 # -- reads ------------------------------------------------------------------------------------------------------------
 def list_executions(services: Services, query: Mapping[str, str]) -> Result:
     limit, token = validation.page_request(query)
-    items = sorted(services.executions.scan_all(), key=lambda item: (-item["startTime"], item["executionId"]))
+    items = sorted(services.executions.executions(), key=lambda item: (-item["startTime"], item["executionId"]))
     start = 0
     if token is not None:
         ids = [item["executionId"] for item in items]
@@ -85,7 +90,7 @@ def list_executions(services: Services, query: Mapping[str, str]) -> Result:
 
 
 def get_execution(services: Services, execution_id: str) -> Result:
-    return 200, domain.execution_view(require_execution(services, execution_id), now())
+    return 200, domain.execution_view(require_execution(services, execution_id, with_servers=True), now())
 
 
 def job_logs(services: Services, execution_id: str) -> Result:
@@ -105,19 +110,20 @@ def job_logs(services: Services, execution_id: str) -> Result:
 
 
 # -- state changes ----------------------------------------------------------------------------------------------------
-def _change(services: Services, execution_id: str, change: Callable[[Item], None], fields: tuple[str, ...]) -> Item:
-    """Apply a user action and write it only if the status is still the one read; a lost race re-reads and
-    re-decides, up to MAX_WRITE_ATTEMPTS times."""
+def _change(services: Services, execution_id: str, change: Callable[[Item], None], fields: tuple[str, ...],
+            after_lost_race: Callable[[], None] = lambda: None) -> Item:
+    """Apply a user action and write it only if the status and version are still the ones read; a lost race
+    (`after_lost_race` called) re-reads and re-decides, up to MAX_WRITE_ATTEMPTS times."""
     for _ in range(MAX_WRITE_ATTEMPTS):
         item = require_execution(services, execution_id)
         previous_status = item["status"]
         try:
             change(item)
+            services.executions.update(item, fields, (previous_status,))
         except domain.RuleViolation as violation:
             raise invalid_state(str(violation)) from None
-        try:
-            services.executions.update(item, fields, (previous_status,))
-        except ConditionFailed:
+        except ConditionFailed:  # lost to a concurrent writer, at the wave's claim or at the write
+            after_lost_race()
             continue
         return item
     raise invalid_state(f"Execution {execution_id} changed during the request")
@@ -135,18 +141,27 @@ def pause_execution(services: Services, execution_id: str) -> Result:
 
 
 def resume_execution(services: Services, execution_id: str) -> Result:
+    started: dict[int, str] = {}  # wave -> job, of the attempt under way
+
     def resume(item: Item) -> None:
+        started.clear()
         wave_number = domain.wave_to_resume(item)
         item["pausedBeforeWave"] = None
-        start_wave(services, item, wave_number, now())
+        job_id = start_wave(services, item, wave_number, now(), (domain.PAUSED,))
+        if job_id is not None:
+            started[wave_number] = job_id
+
+    def record_started() -> None:
+        for wave_number, job_id in started.items():
+            record_start_alone(services, execution_id, wave_number, job_id)
 
     item = _change(services, execution_id, resume,
-                   ("waves", "status", "currentWave", "pausedBeforeWave", "endTime", "errorMessage"))
+                   ("waves", "status", "currentWave", "pausedBeforeWave", "endTime", "errorMessage"), record_started)
     return 200, {"executionId": execution_id, "status": item["status"], "currentWave": item["currentWave"]}
 
 
 def terminate_instances(services: Services, execution_id: str) -> Result:
-    item = require_execution(services, execution_id)
+    item = require_execution(services, execution_id, with_servers=True)
     try:
         domain.check_terminable(item)
     except domain.RuleViolation as violation:

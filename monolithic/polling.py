@@ -9,9 +9,10 @@ from botocore.exceptions import ClientError
 
 import domain
 import logs
+import server_items
 from aws import AwsError
-from recovery import plan_pauses_before, start_wave
-from repositories import ConditionFailed
+from recovery import plan_pauses_before, record_start_alone, start_wave
+from repositories import ConditionFailed, ServerItemsNotWritten
 from services import Services, execution_timeout_seconds, now
 
 Item = dict[str, Any]
@@ -30,13 +31,16 @@ def run_start_worker(services: Services, execution_id: str) -> None:
     if item["status"] != domain.INITIATED:
         logs.info(f"Execution {execution_id} is {item['status']}; start skipped", execution_id)
         return
-    if plan_pauses_before(services, item["planId"])(0):
-        domain.pause_before(item, 0)
-    else:
-        start_wave(services, item, 0, now())
+    job_id = None
     try:
+        if plan_pauses_before(services, item["planId"])(0):
+            domain.pause_before(item, 0)
+        else:
+            job_id = start_wave(services, item, 0, now(), (domain.INITIATED,))
         services.executions.update(item, START_FIELDS, (domain.INITIATED,))
-    except ConditionFailed:
+    except ConditionFailed:  # e.g. the event delivered twice: the other delivery claimed wave 0
+        if job_id is not None:
+            record_start_alone(services, execution_id, 0, job_id)
         logs.debug(f"Execution {execution_id} changed before its start was recorded", execution_id)
 
 
@@ -65,7 +69,7 @@ def find_executions(services: Services) -> None:
 # -- poll -----------------------------------------------------------------------------------------------------------
 def poll_execution(services: Services, execution_id: str) -> None:
     logs.info(f"Polling execution: {execution_id}", execution_id)
-    item = services.executions.find(execution_id)
+    item = services.executions.read(execution_id)
     if item is None:
         logs.info(f"Execution {execution_id} not found", execution_id)
         return
@@ -73,32 +77,43 @@ def poll_execution(services: Services, execution_id: str) -> None:
         logs.info(f"Execution {execution_id} is {item['status']}; nothing to poll", execution_id)
         return
     previous_status = item["status"]
+    servers_read = server_items.server_statuses(item)
     moment = now()
     item["lastPolledTime"] = moment
     timeout = execution_timeout_seconds()
     if domain.is_timed_out(item, moment, timeout):
         domain.time_out(item, moment, timeout)
-        if _save(services, item, previous_status):
+        if _save(services, item, previous_status, servers_read):
             logs.info(f"Execution {execution_id} timed out", execution_id)
         return
     try:
         _refresh_active_waves(services, item, moment)
     except AwsError as error:
         logs.error(f"Error querying DRS: {error.reason}", execution_id)
-        _save(services, item, previous_status, fields=("lastPolledTime",))
+        _save(services, item, previous_status, servers_read, fields=("lastPolledTime",))
         return
     next_wave = domain.settle(item, moment, plan_pauses_before(services, item["planId"]))
+    job_id = None
     if next_wave is not None:
-        start_wave(services, item, next_wave, moment)
-    _save(services, item, previous_status)
+        try:
+            job_id = start_wave(services, item, next_wave, moment, domain.POLLED_EXECUTION_STATUSES)
+        except ConditionFailed:  # another writer (a second poll at the same boundary, a pause) came first
+            logs.info(f"Execution {execution_id} changed during poll; update skipped", execution_id)
+            return
+    if not _save(services, item, previous_status, servers_read) and job_id is not None:
+        record_start_alone(services, execution_id, next_wave, job_id)
 
 
-def _save(services: Services, item: Item, previous_status: str, fields: tuple[str, ...] = POLL_FIELDS) -> bool:
-    """The poll's conditional write and its log lines; True when written. A full write announces itself (or its
-    lost race); a lastPolledTime-only write logs nothing but an error other than the failed condition."""
+def _save(services: Services, item: Item, previous_status: str, servers_read: dict[server_items.ServerKey, Item],
+          fields: tuple[str, ...] = POLL_FIELDS) -> bool:
+    """The poll's writes, servers that changed since `servers_read` first, then the conditional write of the
+    execution item, and their log lines; True when written. A full write announces itself (or its lost race); a
+    lastPolledTime-only write logs nothing but an error other than the failed condition."""
     execution_id = item["executionId"]
     full_write = fields == POLL_FIELDS
     try:
+        if full_write:  # a lastPolledTime-only write (after a DRS error) records no server either
+            services.executions.put_servers(item, servers_read)
         services.executions.update(item, fields, domain.POLLED_EXECUTION_STATUSES)
     except ConditionFailed:
         if full_write:
@@ -107,6 +122,9 @@ def _save(services: Services, item: Item, previous_status: str, fields: tuple[st
     except ClientError as error:
         details = error.response.get("Error", {})
         logs.error(f"Error updating execution waves: {details.get('Code')}: {details.get('Message')}", execution_id)
+        return False
+    except ServerItemsNotWritten as error:
+        logs.error(f"Error updating execution waves: {error.reason}", execution_id)
         return False
     if full_write:
         logs.info(f"Updated {len(item['waves'])} waves for execution {execution_id}", execution_id)

@@ -15,7 +15,7 @@ from shared.drs_gateway import DrsGateway
 from shared.errors import ApiError
 from shared.executions import ensure_plan_not_executing
 from shared.repositories import ExecutionRepository, Item, protection_groups, recovery_plans
-from shared.wave_starter import start_wave
+from shared.wave_starter import StartClaimLost, record_started_job, start_wave
 
 import rules
 from events import StartExecutionEvent
@@ -28,8 +28,10 @@ def _now() -> int:
     return int(time.time())
 
 
-def _find(execution_id: str) -> Execution:
-    execution = ExecutionRepository().get(execution_id)
+def _find(execution_id: str, with_servers: bool = False) -> Execution:
+    """The execution item, or the execution as read (with its server items) for views that show servers."""
+    repository = ExecutionRepository()
+    execution = repository.get(execution_id) if with_servers else repository.get_item(execution_id)
     if execution is None:
         raise ApiError(404, "EXECUTION_NOT_FOUND", f"Execution {execution_id} not found")
     return execution
@@ -80,9 +82,10 @@ def _server_ids(group: Item, drs: DrsGateway) -> list[str]:
         return sorted(group["sourceServerIds"])
     selection = group.get("serverSelectionTags") or {}
     servers = drs.all_source_servers(group.get("accountId"), group.get("region"))
-    return sorted(
-        server["sourceServerID"] for server in servers if rules.matches_selection(server.get("tags") or {}, selection)
-    )
+    selected = [server["sourceServerID"] for server in servers
+                if rules.matches_selection(server.get("tags") or {}, selection)]
+    rules.ensure_wave_size(group["groupId"], len(selected))
+    return sorted(selected)
 
 
 # -- reading ----------------------------------------------------------------------------------------------------
@@ -94,20 +97,33 @@ def list_all(request: Request) -> Response:
 
 
 def get(request: Request) -> Response:
-    return Response(200, rules.with_derived_fields(_find(request.path_params["id"]), _now()))
+    return Response(200, rules.with_derived_fields(_find(request.path_params["id"], with_servers=True), _now()))
 
 
 # -- changes ----------------------------------------------------------------------------------------------------
-def _change(execution_id: str, apply: Callable[[Execution], dict[str, Any]]) -> Response:
-    """Read, apply a rule, write under the status that was read; re-decide when a concurrent write won."""
+def _change(execution_id: str, apply: Callable[[Execution, str], dict[str, Any]]) -> Response:
+    """Read, apply a rule, write under the status and version that were read; re-decide when a concurrent write won
+    (a wave the lost attempt started in DRS is still recorded)."""
+    repository = ExecutionRepository()
     for _ in range(MAX_WRITE_ATTEMPTS):
         stored = _find(execution_id)
         execution = copy.deepcopy(stored)
-        body = apply(execution)
-        if ExecutionRepository().update_if_status(execution, mutable_fields(execution), [stored["status"]]):
+        try:
+            body = apply(execution, stored["status"])
+        except StartClaimLost:
+            continue
+        if repository.update_if_status(execution, mutable_fields(execution), [stored["status"]]):
             _tell_state_machine(execution, stored["status"])
             return Response(200, body)
+        _record_started_wave(repository, stored, execution)
     raise ApiError(409, "INVALID_STATE", f"Execution {execution_id} changed during the request")
+
+
+def _record_started_wave(repository: ExecutionRepository, stored: Execution, decided: Execution) -> None:
+    """The job of a wave this attempt started (no job when read, one now), written alone after the lost race."""
+    for number, (before, after) in enumerate(zip(stored["waves"], decided["waves"])):
+        if after.get("jobId") and not before.get("jobId"):
+            record_started_job(repository, stored["executionId"], number, after["jobId"])
 
 
 def _tell_state_machine(execution: Execution, previous_status: str) -> None:
@@ -117,7 +133,7 @@ def _tell_state_machine(execution: Execution, previous_status: str) -> None:
 
 
 def cancel(request: Request) -> Response:
-    def apply(execution: Execution) -> dict[str, Any]:
+    def apply(execution: Execution, _: str) -> dict[str, Any]:
         rules.cancel(execution, _now())
         return {"executionId": execution["executionId"], "status": execution["status"]}
 
@@ -125,7 +141,7 @@ def cancel(request: Request) -> Response:
 
 
 def pause(request: Request) -> Response:
-    def apply(execution: Execution) -> dict[str, Any]:
+    def apply(execution: Execution, _: str) -> dict[str, Any]:
         rules.pause(execution)
         return {"executionId": execution["executionId"], "status": execution["status"],
                 "pausedBeforeWave": execution["pausedBeforeWave"]}
@@ -134,9 +150,9 @@ def pause(request: Request) -> Response:
 
 
 def resume(request: Request) -> Response:
-    def apply(execution: Execution) -> dict[str, Any]:
+    def apply(execution: Execution, status_read: str) -> dict[str, Any]:
         wave_number = rules.take_wave_to_resume(execution)
-        start_wave(execution, wave_number, DrsGateway(AccountContexts()), _now())
+        start_wave(execution, wave_number, DrsGateway(AccountContexts()), _now(), ExecutionRepository(), [status_read])
         return {"executionId": execution["executionId"], "status": execution["status"],
                 "currentWave": execution["currentWave"]}
 
@@ -165,7 +181,7 @@ def _log_event(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def terminate_instances(request: Request) -> Response:
-    execution = _find(request.path_params["id"])
+    execution = _find(request.path_params["id"], with_servers=True)
     rules.ensure_final_for_termination(execution)
     # grouped in the order of the first wave holding an instance in each (account, region)
     with_instances = [wave for wave in execution["waves"] if _instance_ids(wave)]

@@ -4,7 +4,6 @@ import re
 from typing import Any
 
 from shared.domain.lifecycle import (
-    ACTIVE_WAVE_STATUSES,
     CANCELLED,
     CANCELLING,
     COMPLETED,
@@ -14,11 +13,15 @@ from shared.domain.lifecycle import (
     POLLING,
     Execution,
     InvalidTransition,
+    is_active_wave,
+    is_being_started,
     is_final_execution,
 )
-from shared.errors import ValidationError
+from shared.errors import ApiError, ValidationError
 
 EXECUTION_TYPES = ("DRILL", "RECOVERY")
+# A wave is one DRS job; StartRecovery takes at most this many source servers.
+MAX_SERVERS_PER_WAVE = 200
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 CANCELLED_BEFORE_START = "Cancelled before start"
@@ -67,11 +70,19 @@ def new_execution(execution_id: str, plan: dict[str, Any], kind: str, initiated_
         "pausedBeforeWave": None,
         "errorMessage": None,
         "waves": waves,
+        "version": 1,
     }
 
 
 def matches_selection(tags: dict[str, str], selection: dict[str, str]) -> bool:
     return all(tags.get(key) == value for key, value in selection.items())
+
+
+def ensure_wave_size(group_id: str, server_count: int) -> None:
+    """400 when a tag group selects more servers than one wave's DRS job can recover."""
+    if server_count > MAX_SERVERS_PER_WAVE:
+        raise ApiError(400, "INVALID_PROTECTION_GROUP", f"Protection group {group_id} selects {server_count} "
+                       f"source servers; a wave takes at most {MAX_SERVERS_PER_WAVE}")
 
 
 def _refuse(execution: Execution, action: str) -> InvalidTransition:
@@ -82,9 +93,9 @@ def cancel(execution: Execution, now: int) -> None:
     if is_final_execution(execution):
         raise _refuse(execution, "cancel")
     for wave in execution["waves"]:
-        if wave["status"] == PENDING:
+        if wave["status"] == PENDING and not is_being_started(wave):
             wave.update(status=CANCELLED, statusMessage=CANCELLED_BEFORE_START)
-    if any(wave["status"] in ACTIVE_WAVE_STATUSES for wave in execution["waves"]):
+    if any(is_active_wave(wave) for wave in execution["waves"]):
         execution["status"] = CANCELLING
     else:
         execution.update(status=CANCELLED, endTime=now)
@@ -113,9 +124,11 @@ def ensure_final_for_termination(execution: Execution) -> None:
 
 
 def with_derived_fields(execution: Execution, now: int) -> Execution:
+    """What GET /executions/{id} shows: the execution without its write counter, plus derived fields."""
     end = execution.get("endTime")
+    shown = {name: value for name, value in execution.items() if name != "version"}
     return {
-        **execution,
+        **shown,
         "isFinal": is_final_execution(execution),
         "completedWaves": sum(1 for wave in execution.get("waves", []) if wave.get("status") == COMPLETED),
         "durationSeconds": (end if end is not None else now) - execution["startTime"],

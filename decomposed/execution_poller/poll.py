@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 
 from shared import config, log, state_machine
 from shared.accounts import AccountContexts
+from shared.domain import storage
 from shared.domain.lifecycle import (
     POLL_WRITE_FIELDS,
     POLLED_EXECUTION_STATUSES,
@@ -20,8 +21,8 @@ from shared.drs_gateway import DrsGateway
 from shared.ec2_gateway import Ec2Gateway
 from shared.errors import AwsCallError
 from shared.executions import plan_pauses_before_wave
-from shared.repositories import ExecutionRepository
-from shared.wave_starter import start_wave
+from shared.repositories import ExecutionRepository, ServerItemsNotWritten
+from shared.wave_starter import StartClaimLost, record_started_job, start_wave
 
 import enrichment
 import rules
@@ -46,6 +47,8 @@ class Poller:
         self._drs = DrsGateway(accounts)
         self._ec2 = Ec2Gateway(accounts)
         self._handed_over: int | None = None  # the next wave, left for the state machine to start (if it runs them)
+        self._servers_read: dict[storage.WaveServer, Record] = {}  # what the server items held when read
+        self._started: tuple[int, str] | None = None  # (wave, job) this poll started in DRS
 
     def poll(self, execution_id: str) -> None:
         log.info(f"Polling execution: {execution_id}", execution_id)
@@ -58,6 +61,7 @@ class Poller:
             return
         now = int(time.time())
         previous_status = execution["status"]
+        self._servers_read = storage.statuses_by_wave_server(execution)
         if rules.time_out_if_due(execution, config.execution_timeout_seconds(), now):
             if self._write(execution, previous_status, now):
                 log.info(f"Execution {execution_id} timed out", execution_id)
@@ -69,9 +73,15 @@ class Poller:
             log.error(f"Error querying DRS: {exc.text}", execution_id)
             self._write_poll_time(execution, now)
             return
-        self._apply(execution, facts, now)
+        try:
+            self._apply(execution, facts, now)
+        except StartClaimLost:  # another writer (a second poll at this boundary, a pause) changed it first
+            log.info(f"Execution {execution_id} changed during poll; update skipped", execution_id)
+            return
         if self._write(execution, previous_status, now):
             self._tell_state_machine(execution)
+        elif self._started is not None:
+            record_started_job(self._repository, execution_id, *self._started)
 
     def _active_groups(self, execution: Execution) -> dict[AccountRegion, list[Record]]:
         active = [wave for wave in execution["waves"] if is_active_wave(wave) and wave["jobId"]]
@@ -112,7 +122,8 @@ class Poller:
         if next_wave is not None and state_machine.runs_waves():
             self._handed_over = next_wave
         elif next_wave is not None:
-            start_wave(execution, next_wave, self._drs, now)
+            job_id = start_wave(execution, next_wave, self._drs, now, self._repository, POLLED_EXECUTION_STATUSES)
+            self._started = (next_wave, job_id) if job_id is not None else None
 
     def _tell_state_machine(self, execution: Execution) -> None:
         """The wave the state machine waits on is over: the next one is due, or the execution paused or ended."""
@@ -129,13 +140,18 @@ class Poller:
                       execution["executionId"])
 
     def _write(self, execution: Execution, previous_status: str, now: int) -> bool:
+        """The servers that changed first, then the execution item under the poll's condition."""
         execution_id = execution["executionId"]
         execution["lastPolledTime"] = now
         fields = mutable_fields(execution, POLL_WRITE_FIELDS)
         try:
+            self._repository.put_changed_servers(execution, self._servers_read)
             written = self._repository.update_if_status(execution, fields, POLLED_EXECUTION_STATUSES)
         except ClientError as exc:
             log.error(f"Error updating execution waves: {AwsCallError.from_client_error(exc).text}", execution_id)
+            return False
+        except ServerItemsNotWritten as exc:
+            log.error(f"Error updating execution waves: {exc}", execution_id)
             return False
         if not written:
             log.info(f"Execution {execution_id} changed during poll; update skipped", execution_id)

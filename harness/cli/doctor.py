@@ -14,6 +14,7 @@ from drs_parity.diagnose.doctor import diagnose
 from drs_parity.fixtures.regressions import DEFAULT_SCENARIO, load_regression
 from drs_parity.fixtures.scenario import load_scenarios
 from drs_parity.fixtures.system import load_system
+from drs_parity.fixtures.vocabulary import ChainVocabulary
 from drs_parity.gate import doctor_run
 from drs_parity.run.driver import RunError
 
@@ -22,7 +23,9 @@ DOCTOR_HELP = "walk one side's polling chain and name the first broken link (exi
 
 def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     """`drs-parity doctor`'s options."""
-    parser.add_argument("--system", default="decomposed", help="system name or description file (default decomposed)")
+    parser.add_argument("--system", default="decomposed",
+                        help="system name or description file (default decomposed); its chain: words also read "
+                             "--timeline")
     parser.add_argument("--scenario", help="scenario name or file (default the regression's, else two-wave-drill)")
     add_backend_argument(parser)
     parser.add_argument("--regression", metavar="NAME", help="switch on a catalogue entry (fixtures/regressions)")
@@ -33,7 +36,10 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
 
 def doctor_command(args: argparse.Namespace) -> int:
     """`drs-parity doctor`: 0 healthy, 1 a link is broken, 2 usage or harness error (raised as CliError)."""
-    diagnosis = _diagnose_file(args.timeline) if args.timeline is not None else _diagnose_run(args)
+    if args.timeline is not None:  # the side's own words (its description's chain:) read the captured timeline
+        diagnosis = _diagnose_file(args.timeline, load_system(args.system).chain)
+    else:
+        diagnosis = _diagnose_run(args)
     print(json.dumps(diagnosis.to_dict(), indent=2) if args.json else diagnosis.render())
     return diagnosis.exit_code
 
@@ -56,11 +62,11 @@ def _diagnose_run(args: argparse.Namespace) -> Diagnosis:
                            f"timeline so far") from error
 
 
-def _diagnose_file(path: Path) -> Diagnosis:
+def _diagnose_file(path: Path, words: ChainVocabulary) -> Diagnosis:
     """The diagnosis of a timeline file; a file that is not a well-formed timeline is one line of CliError."""
     timeline = _read_timeline(path)
     try:
-        return diagnose(timeline)
+        return diagnose(timeline, vocabulary=words)
     except (AttributeError, KeyError, TypeError, ValueError) as problem:  # a record of the wrong shape
         raise CliError(f"{path} is not a well-formed timeline (drs-parity side --json): "
                        f"{type(problem).__name__}: {problem}") from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drs_parity.cli import doctor, drs_emulator, run, scenarios, side, smoke
+from drs_parity.cli import doctor, drs_emulator, faults, merge, run, scenarios, side, smoke
 from drs_parity.cli.common import Subcommand
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
@@ -11,5 +11,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     smoke.COMMAND,
     side.COMMAND,
     run.COMMAND,
+    merge.COMMAND,
     doctor.COMMAND,
+    faults.COMMAND,
 )

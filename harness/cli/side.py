@@ -25,7 +25,8 @@ def add_side_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def side(args: argparse.Namespace) -> int:
-    """One line per step, the unmet expectations; exit 1 when one is unmet."""
+    """One line per step, why the system stopped the side (if it did), the unmet expectations; exit 1 when the side
+    stopped or an expectation is unmet (the system's behaviour), 2 for an error of the harness or its inputs."""
     if args.json:  # checked before the run, and no earlier timeline is left behind
         prepare_outputs({args.json: "the timeline"})
     system = load_system(args.system)
@@ -35,11 +36,22 @@ def side(args: argparse.Namespace) -> int:
     _print_steps(timeline)
     if args.json:
         write_atomically(args.json, timeline.to_json(), "the timeline")
+    if timeline.stopped is not None:  # the system refused what the scenario needs: a result, on one line
+        print(f"STOPPED  {timeline.stopped.reason}")
     problems = check_expectations(scenario, timeline)
     for problem in problems:
         print(f"UNMET  {problem}")
-    print(f"{system.name} / {scenario.name}: " + ("expectations met" if not problems else f"{len(problems)} unmet"))
-    return ExitCode.DIVERGENCE if problems else ExitCode.OK
+    print(f"{system.name} / {scenario.name}: {_outcome(timeline, problems)}")
+    return ExitCode.DIVERGENCE if problems or timeline.stopped is not None else ExitCode.OK
+
+
+def _outcome(timeline: Timeline, problems: list[str]) -> str:
+    """The last line's verdict: where the side stopped (and how many expectations are unmet), else whether the
+    expectations were met."""
+    unmet = f"{len(problems)} unmet"
+    if timeline.stopped is None:
+        return unmet if problems else "expectations met"
+    return f"stopped at step {timeline.stopped.step} ({timeline.stopped.name})" + (f"; {unmet}" if problems else "")
 
 
 def _run_keeping_what_failed(system: System, scenario: Scenario, backend: str, path: Path | None) -> Timeline:
@@ -73,5 +85,6 @@ def _step_summary(step: StepCapture, start: int) -> str:
             f"calls {len(step.calls):>3}  logs {len(step.logs):>3}{outcome}")
 
 
-COMMAND = Subcommand("side", "run one scenario on one side and check the scenario's expectations", add_side_arguments,
-                     side)
+SIDE_HELP = ("run one scenario on one side and check the scenario's expectations (exit 0 met, 1 unmet or the system "
+             "stopped the side by refusing a request the scenario needs, 2 error)")
+COMMAND = Subcommand("side", SIDE_HELP, add_side_arguments, side)

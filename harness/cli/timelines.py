@@ -69,10 +69,15 @@ def keeping_failed_timelines(runner: SideRunner, out_dir: Path) -> SideRunner:
 
     def run(system: System, scenario: Scenario, *, backend: str, clock_start: int) -> Timeline | Mapping[str, Any]:
         try:
-            return runner(system, scenario, backend=backend, clock_start=clock_start)
+            timeline = runner(system, scenario, backend=backend, clock_start=clock_start)
         except RunError as error:
             if error.timeline is None:
                 raise
             raise write_partial_timeline(error, failed_timeline_path(out_dir, scenario.name, system.name)) from error
+        if isinstance(timeline, Timeline) and timeline.stopped is not None:  # the system stopped it: kept there too
+            path = failed_timeline_path(out_dir, scenario.name, system.name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, timeline.to_json(), "the timeline so far")
+        return timeline
 
     return run

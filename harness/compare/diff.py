@@ -10,6 +10,8 @@ from deepdiff.helper import NotPresent
 
 from drs_parity.compare.divergence import Divergence
 from drs_parity.compare.normalise import CONTRACT_LIST_KEYS, KINDS, PAIRED_KINDS
+from drs_parity.compare.paths import readable_path as path_of
+from drs_parity.compare.sharing import Ambiguity, collector_paused
 
 # Kinds whose group lists are multisets (the monolith polls inline, the decomposed system queues the poller).
 MULTISET_KINDS = ("calls", "logs")
@@ -30,24 +32,9 @@ class RawDifference:
 
 
 # -- readable paths --------------------------------------------------------------------------------------------------
-def is_record_key(kind: str, parts: list[Any], position: int, list_keys: Iterable[str]) -> bool:
-    """Whether the path element at `position` is a record key (rendered in brackets) rather than a field name."""
-    if isinstance(parts[position], int):
-        return True
-    if position == 0:
-        return kind != "tables"  # api requests, call operations and log messages are record keys; table names are not
-    if kind == "tables" and position == 1:
-        return True
-    return parts[position - 1] in list_keys and not isinstance(parts[position - 1], int)
-
-
 def readable_path(kind: str, parts: list[Any], list_keys: Iterable[str] = CONTRACT_LIST_KEYS) -> str:
     """deepdiff's path list -> `tables.execution-history[<executionId:1>].waves[1].serverStatuses[s-1].serverName`."""
-    keys = set(list_keys)
-    text = kind
-    for position, part in enumerate(parts):
-        text += f"[{part}]" if is_record_key(kind, parts, position, keys) else f".{part}"
-    return text
+    return path_of(kind, parts, list_keys)
 
 
 # -- one step --------------------------------------------------------------------------------------------------------
@@ -61,15 +48,31 @@ def plain(value: Any) -> Any:
     return value if present(value) else None
 
 
-def identical(left: Any, right: Any) -> bool:
-    """Equal with the same types all the way down (1, 1.0 and True differ, as deepdiff sees them)."""
-    if type(left) is not type(right):
-        return False
-    if isinstance(left, dict):
-        return left.keys() == right.keys() and all(identical(value, right[key]) for key, value in left.items())
-    if isinstance(left, (list, tuple)):
-        return len(left) == len(right) and all(map(identical, left, right))
-    return bool(left == right)
+class Sameness:
+    """Equal with the same types all the way down (1, 1.0 and True differ, as deepdiff sees them). A normalised
+    step repeats most of the previous one as the same objects, so each pair of containers is judged once."""
+
+    def __init__(self) -> None:
+        self._judged: dict[tuple[int, int], tuple[Any, Any, bool]] = {}  # the pair kept alive with its verdict
+        self._ambiguous = Ambiguity()
+
+    def __call__(self, left: Any, right: Any) -> bool:
+        if type(left) is not type(right):
+            return False
+        if not isinstance(left, (dict, list, tuple)):
+            return bool(left == right)
+        judged = self._judged.get((id(left), id(right)))
+        if judged is None:
+            judged = self._judged[(id(left), id(right))] = (left, right, self._judge(left, right))
+        return judged[2]
+
+    def _judge(self, left: Any, right: Any) -> bool:
+        """`==` at C speed; then, as equal values are of equal types but where either side holds a leaf `==` may
+        equal to another type's, only those places are looked at."""
+        if left != right:
+            return False
+        places = {key for key, _ in self._ambiguous.parts(left)} | {key for key, _ in self._ambiguous.parts(right)}
+        return all(self(left[place], right[place]) for place in places)
 
 
 def deepdiff_levels(left: Any, right: Any, multiset: bool) -> Iterable[tuple[str, Any]]:
@@ -88,10 +91,10 @@ def mostly_different_keys(left: dict[Any, Any], right: dict[Any, Any]) -> bool:
     return union > 1 and len(left.keys() & right.keys()) / union < DEEPDIFF_DEEPER_THRESHOLD
 
 
-def mapping_differences(kind: str, prefix: list[Any], left: Any, right: Any,
-                        list_keys: Iterable[str]) -> list[RawDifference]:
+def mapping_differences(kind: str, prefix: list[Any], left: Any, right: Any, list_keys: Iterable[str],
+                        same: Sameness) -> list[RawDifference]:
     """Key by key through mappings, so deepdiff only sees the subtrees that differ (most of a step is equal)."""
-    if identical(left, right):
+    if same(left, right):
         return []
     if not (isinstance(left, dict) and isinstance(right, dict)):
         return level_differences(kind, prefix, left, right, False, list_keys)
@@ -100,7 +103,7 @@ def mapping_differences(kind: str, prefix: list[Any], left: Any, right: Any,
     differences = []
     for key in left.keys() | right.keys():
         if key in left and key in right:
-            differences += mapping_differences(kind, prefix + [key], left[key], right[key], list_keys)
+            differences += mapping_differences(kind, prefix + [key], left[key], right[key], list_keys, same)
         else:
             differences.append(RawDifference(kind, readable_path(kind, prefix + [key], list_keys), left.get(key),
                                              right.get(key), key not in left, key not in right))
@@ -123,35 +126,38 @@ def level_differences(kind: str, prefix: list[Any], left: Any, right: Any, multi
     return differences
 
 
-def multiset_differences(kind: str, left: Mapping[str, list], right: Mapping[str, list],
-                         list_keys: Iterable[str]) -> list[RawDifference]:
+def multiset_differences(kind: str, left: Mapping[str, list], right: Mapping[str, list], list_keys: Iterable[str],
+                         same: Sameness) -> list[RawDifference]:
     """Group by group (call operation, log message): a group on one side only, or its records as a multiset."""
     differences = []
     for group in sorted(set(left) | set(right)):
         if group not in right or group not in left:
             differences.append(RawDifference(kind, readable_path(kind, [group], list_keys), left.get(group),
                                              right.get(group), group not in left, group not in right))
-        elif not identical(left[group], right[group]):
+        elif not same(left[group], right[group]):
             differences += level_differences(kind, [group], left[group], right[group], True, list_keys)
     return differences
 
 
-def raw_differences(kind: str, left: Any, right: Any, list_keys: Iterable[str]) -> list[RawDifference]:
-    """The differences of one kind within one step, by path."""
+def raw_differences(kind: str, left: Any, right: Any, list_keys: Iterable[str],
+                    same: Sameness | None = None) -> list[RawDifference]:
+    """The differences of one kind within one step, by path (`same`: the timeline's memo of equal pairs)."""
+    same = same or Sameness()
     if kind in MULTISET_KINDS:
-        differences = multiset_differences(kind, left, right, list_keys)
+        differences = multiset_differences(kind, left, right, list_keys, same)
     else:
-        differences = mapping_differences(kind, [], left, right, list_keys)
+        differences = mapping_differences(kind, [], left, right, list_keys, same)
     return sorted(differences, key=lambda d: d.path)
 
 
 def diff_step(left: Mapping[str, Any], right: Mapping[str, Any], kinds: Iterable[str] = KINDS,
-              list_keys: Iterable[str] = CONTRACT_LIST_KEYS) -> list[RawDifference]:
+              list_keys: Iterable[str] = CONTRACT_LIST_KEYS, same: Sameness | None = None) -> list[RawDifference]:
     """The differences of one step, kind by kind."""
     differences: list[RawDifference] = []
+    same = same or Sameness()
     for kind in kinds:
         if (kind in left and kind in right) or (kind not in PAIRED_KINDS and (kind in left or kind in right)):
-            differences += raw_differences(kind, left.get(kind, {}), right.get(kind, {}), list_keys)
+            differences += raw_differences(kind, left.get(kind, {}), right.get(kind, {}), list_keys, same)
     return differences
 
 
@@ -177,8 +183,12 @@ def diff_timelines(left: Mapping[str, Any], right: Mapping[str, Any], scenario: 
     scenario = scenario or str(left.get("scenario") or right.get("scenario") or "")
     left_steps, right_steps = list(left.get("steps", [])), list(right.get("steps", []))
     seen: dict[tuple[str, str], Divergence] = {}
-    for index, (left_step, right_step) in enumerate(zip(left_steps, right_steps)):
-        for raw in diff_step(left_step, right_step, kinds, list_keys):
+    same = Sameness()  # one memo for the timeline: a step repeats the previous one's objects
+    with collector_paused():
+        raws = [diff_step(left_step, right_step, kinds, list_keys, same)
+                for left_step, right_step in zip(left_steps, right_steps)]
+    for index, (left_step, step_raws) in enumerate(zip(left_steps, raws)):
+        for raw in step_raws:
             existing = seen.get((raw.kind, raw.path))
             if existing is not None:  # a persisting difference: counted, reported at its first step
                 existing.steps += 1

@@ -1,25 +1,35 @@
-"""Normalisation of one side's timeline: stable references for ids and times, canonical numbers, keyed records."""
+"""Normalisation of one side's timeline: the reference preset and transformers applied, keyed records, per step."""
 
 from __future__ import annotations
 
-import json
-import math
 import re
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from decimal import Decimal
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable, Mapping
+
+from drs_parity.compare.masking import Masks, canonical_json
+from drs_parity.compare.paths import VolatileMatcher, volatile_applied
+from drs_parity.compare.sharing import (  # canonical_number: re-exported
+    ObjectMemo, canonical_number, collector_paused, shared_steps,
+)
+from drs_parity.compare.substitution import (
+    Registration, Substitution, TableKey, TimeWindow, fields_of, key_records, record_key,
+)
+from drs_parity.compare.transformers import (  # UUID: re-exported
+    UUID, FieldAlias, Identifiers, IdPattern, RecordKey, References, Transformers,
+)
 
 KINDS = ("api", "tables", "calls", "logs", "stateMachines")
 # Kinds compared only when both sides have them: a side without state machines has no stateMachines section.
 PAIRED_KINDS = ("stateMachines",)
 MACHINE_CALLS = "sfn"  # Step Functions calls are compared with the executions, when both sides have machines
 
-# Primary keys of the contract's tables (HASH keys; the range key of execution-history is planId, implied).
-CONTRACT_TABLE_KEYS: dict[str, str] = {
+# Record keys of the contract's tables: a field, or fields joined by "/" (those an item lacks left out). An
+# execution's server items share its hash key: they are told apart by wave and server (`<executionId:1>/0/s-1`),
+# while its execution item keeps the plain `<executionId:1>`.
+CONTRACT_TABLE_KEYS: dict[str, TableKey] = {
     "protection-groups": "groupId",
     "recovery-plans": "planId",
-    "execution-history": "executionId",
+    "execution-history": ("executionId", "waveNumber", "sourceServerId"),
     "target-accounts": "accountId",
 }
 # Lists of records compared by key rather than position (field name -> key field).
@@ -27,7 +37,6 @@ CONTRACT_LIST_KEYS: dict[str, str] = {"waves": "waveNumber", "serverStatuses": "
 # A UUID found in these fields names the same thing as the aliased field (so relations keep one reference).
 FIELD_ALIASES: dict[str, str] = {"protectionGroupId": "groupId", "nextToken": "executionId"}
 
-UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Emulator/backend generated ids, each with its fixed reference kind. DNS before IP: the name embeds the address.
 PATTERN_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # Step Functions task tokens: base64url of "arn:aws:states:..." (the world's interpreter makes them so)
@@ -40,220 +49,57 @@ PATTERN_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # Physical names CloudFormation generates (<stack>-<LogicalId>-<12-13 random>, e.g. role names in an AccessDenied
 # message) differ on every deploy and between sides: they become <LogicalId>.
 GENERATED_NAME = re.compile(r"\b[a-z0-9][a-z0-9-]*-([A-Z][A-Za-z0-9]*)-[A-Z0-9]{12,13}\b")
-ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?$")
-WINDOW_BEFORE = 3600  # seconds before the clock start still counted as "this run"
-WINDOW_AFTER = 86400  # seconds after the last step
+# Fields AWS APIs carry opaque pagination tokens in (moto's EC2 NextToken is a random reservation id).
+TOKEN_FIELDS = ("NextToken", "nextToken", "Marker", "NextMarker", "ContinuationToken", "NextContinuationToken",
+                "StartingToken", "PaginationToken", "ExclusiveStartKey", "LastEvaluatedKey")
+
+
+# The reference pair's normalisation, as transformers; a team's declarations go on top (Transformers.with_declared).
+REFERENCE = Transformers(
+    id_patterns=tuple(IdPattern(kind, pattern) for kind, pattern in PATTERN_KINDS),
+    aliases=tuple(FieldAlias(name, same_as) for name, same_as in FIELD_ALIASES.items()),
+    generated_names=(GENERATED_NAME,),
+    tokens=TOKEN_FIELDS,
+    table_keys=tuple(RecordKey(name, fields_of(key)) for name, key in CONTRACT_TABLE_KEYS.items()),
+    list_keys=tuple(RecordKey(name, fields_of(key)) for name, key in CONTRACT_LIST_KEYS.items()),
+)
 
 
 @dataclass(frozen=True)
 class NormaliseOptions:
-    """What is compared per step and how records are keyed; defaults follow the contract."""
+    """What is compared per step and how it is normalised; defaults follow the contract (the REFERENCE preset)."""
 
     kinds: tuple[str, ...] = KINDS
-    call_services: tuple[str, ...] = ("drs", "ec2", "sts")
+    call_services: tuple[str, ...] = ("drs", "ec2", "sts")  # any service's failed calls are compared too
     call_fields: tuple[str, ...] = ("region", "params", "error")  # a call to the wrong region is a divergence
     log_fields: tuple[str, ...] = ("level", "executionId")  # the message is the log group key
-    table_keys: Mapping[str, str] = field(default_factory=lambda: dict(CONTRACT_TABLE_KEYS))
-    list_keys: Mapping[str, str] = field(default_factory=lambda: dict(CONTRACT_LIST_KEYS))
+    transformers: Transformers = field(default=REFERENCE)
 
+    def with_declared(self, declared: Transformers) -> NormaliseOptions:
+        """These options with a team's transformers on top of their own."""
+        return replace(self, transformers=self.transformers.with_declared(declared))
 
-# -- canonical values ------------------------------------------------------------------------------------------------
-def canonical_number(value: Any) -> Any:
-    """DynamoDB numbers as JSON would show them: integral -> int, others float without trailing zeros."""
-    if isinstance(value, bool) or not isinstance(value, (Decimal, float)):
-        return value
-    if not math.isfinite(value):  # NaN/Infinity have no JSON number form
-        return str(value)
-    return int(value) if value == int(value) else float(value)
+    @property
+    def table_keys(self) -> dict[str, tuple[str, ...]]:
+        return {key.name: key.fields for key in self.transformers.table_keys}
 
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
-
-
-def walk_values(value: Any, transform: Callable[[Any], Any]) -> Any:
-    """Apply `transform` to every leaf of a JSON-like structure (dict keys untouched)."""
-    if isinstance(value, dict):
-        return {key: walk_values(item, transform) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [walk_values(item, transform) for item in value]
-    return transform(value)
-
-
-# -- stable references -----------------------------------------------------------------------------------------------
-class References:
-    """Generated id -> `<kind:N>`, numbered per kind in order of first registration."""
-
-    def __init__(self) -> None:
-        self._refs: dict[str, str] = {}
-        self._counts: dict[str, int] = {}
-
-    def get(self, raw: str) -> str | None:
-        return self._refs.get(raw)
-
-    def assign(self, raw: str, kind: str) -> str:
-        if raw not in self._refs:
-            self._counts[kind] = self._counts.get(kind, 0) + 1
-            self._refs[raw] = f"<{kind}:{self._counts[kind]}>"
-        return self._refs[raw]
-
-    def mapping(self) -> dict[str, str]:
-        return dict(self._refs)
-
-
-def reference_kind_for_field(field_name: str | None) -> str:
-    """The reference kind a UUID gets from the field holding it (`groupIds` list -> `groupId`)."""
-    if not field_name:
-        return "uuid"
-    name = re.sub(r"^.*[^A-Za-z]", "", field_name)  # tag keys: `drs-orchestration:executionId` -> executionId
-    name = FIELD_ALIASES.get(name, name)
-    if name.endswith("Ids"):
-        name = name[:-1]
-    return FIELD_ALIASES.get(name, name) if name.endswith("Id") else "uuid"
-
-
-def register_structured(value: Any, refs: References, field_name: str | None = None) -> None:
-    """Pass 1: assign references in traversal order; UUIDs only where a field names them, patterns everywhere."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            register_structured(item, refs, key)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            register_structured(item, refs, field_name)
-    elif isinstance(value, str):
-        if UUID.fullmatch(value) and reference_kind_for_field(field_name) != "uuid":
-            refs.assign(value.lower(), reference_kind_for_field(field_name))
-        register_patterns(value, refs)
-
-
-def register_patterns(text: str, refs: References) -> None:
-    for kind, pattern in PATTERN_KINDS:
-        for match in pattern.finditer(text):
-            refs.assign(match.group(0), kind)
-
-
-def register_free_text(value: Any, refs: References) -> None:
-    """Pass 2: UUIDs no field named get `<uuid:N>`, in traversal order."""
-    for text in iter_strings(value):
-        for match in UUID.finditer(text):
-            refs.assign(match.group(0).lower(), "uuid")
-
-
-def iter_strings(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from iter_strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from iter_strings(item)
-    elif isinstance(value, str):
-        yield value
-
-
-def replace_ids(text: str, refs: References) -> str:
-    text = GENERATED_NAME.sub(r"<\1>", text)
-    text = UUID.sub(lambda m: refs.get(m.group(0).lower()) or m.group(0), text)
-    for _, pattern in PATTERN_KINDS:
-        text = pattern.sub(lambda m: refs.get(m.group(0)) or m.group(0), text)
-    return text
-
-
-REFERENCE = re.compile(r"^<([A-Za-z]+):(\d+)>$")
-
-
-def reference_order(text: str) -> tuple[str, int]:
-    kind, number = REFERENCE.match(text).groups()  # type: ignore[union-attr]
-    return kind, int(number)
-
-
-def sort_reference_lists(value: Any) -> Any:
-    """Lists made only of references are sorted by reference: generated ids sorted by their raw value (as the
-    contract asks) come out in a random order once replaced, and that order carries no information."""
-    if isinstance(value, dict):
-        return {key: sort_reference_lists(item) for key, item in value.items()}
-    if isinstance(value, list):
-        items = [sort_reference_lists(item) for item in value]
-        if items and all(isinstance(item, str) and REFERENCE.match(item) for item in items):
-            return sorted(items, key=reference_order)
-        return items
-    return value
-
-
-# -- times -----------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TimeWindow:
-    """Epoch seconds that belong to this run become `<t+S>` relative to the shared clock start."""
-
-    start: int
-    end: int
-
-    def contains(self, epoch: float) -> bool:
-        return self.start - WINDOW_BEFORE <= epoch <= self.end + WINDOW_AFTER
-
-    def relative(self, epoch: float) -> str:
-        offset = int(epoch) - self.start
-        return f"<t{'+' if offset >= 0 else '-'}{abs(offset)}>"
-
-
-def parse_iso(text: str) -> float | None:
-    if not ISO_TIME.match(text):
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:  # naive times in captures are UTC (the virtual clock is UTC)
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
-
-
-def time_leaf(value: Any, window: TimeWindow) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool) and window.contains(value):
-        return window.relative(value)
-    if isinstance(value, str):
-        epoch = parse_iso(value)
-        if epoch is not None and window.contains(epoch):
-            return window.relative(epoch)
-    return value
+    @property
+    def list_keys(self) -> dict[str, tuple[str, ...]]:
+        return {key.name: key.fields for key in self.transformers.list_keys}
 
 
 # -- keyed records ---------------------------------------------------------------------------------------------------
-def key_records(records: list[Any], key_field: str) -> dict[str, Any] | list[Any]:
-    """A list of dicts keyed by `key_field` (stringified); left as a list if any record lacks the key or repeats it."""
-    if not all(isinstance(record, dict) and record.get(key_field) is not None for record in records):
-        return records
-    keyed = {str(record[key_field]): record for record in records}
-    if len(keyed) != len(records):
-        return records
-    return {key: keyed[key] for key in sorted(keyed, key=natural_order)}
-
-
-def natural_order(key: str) -> tuple[int, int | str]:
-    """Wave numbers sort 0, 1, ..., 10; other keys alphabetically."""
-    return (0, int(key)) if key.isdigit() else (1, key)
-
-
-def key_nested_lists(value: Any, list_keys: Mapping[str, str]) -> Any:
-    """Every list under a field named in `list_keys` becomes a dict keyed by that record key (recursively)."""
-    if isinstance(value, dict):
-        result: dict[str, Any] = {}
-        for name, item in value.items():
-            item = key_nested_lists(item, list_keys)
-            if name in list_keys and isinstance(item, list):
-                item = key_records(item, list_keys[name])
-            result[name] = item
-        return result
-    if isinstance(value, list):
-        return [key_nested_lists(item, list_keys) for item in value]
-    return value
-
-
-def keyed_table(items: list[dict[str, Any]], key_field: str | None) -> dict[str, Any]:
-    """Table scan -> {primary key: item}; scan order is irrelevant. Items without the key get `#<n>` by content."""
+def keyed_table(items: list[dict[str, Any]], key_fields: TableKey | None,
+                record_keys: ObjectMemo[str | None] | None = None) -> dict[str, Any]:
+    """Table scan -> {record key: item}; scan order is irrelevant. Items without the key get `#<n>` by content.
+    `record_keys`: the keys of items seen before (a step repeats most of the table as the same objects)."""
+    keys = (record_keys or ObjectMemo()).each(items, lambda item: record_key(item, key_fields))
+    if None not in keys and len(set(keys)) == len(keys):  # every item keyed once: content order cannot matter
+        return dict(sorted(zip(keys, items)))  # type: ignore[arg-type]
     keyed: dict[str, Any] = {}
     for item in sorted(items, key=canonical_json):
-        key = item.get(key_field) if key_field else None
-        name = str(key) if key is not None else f"#{len(keyed)}"
+        key = record_key(item, key_fields)
+        name = key if key is not None else f"#{len(keyed)}"
         if name in keyed:  # a composite key sharing its hash key: keep both, distinguished by content order
             name = f"{name}#{sum(1 for existing in keyed if existing.startswith(name))}"
         keyed[name] = item
@@ -266,59 +112,61 @@ def grouped_multiset(records: Iterable[dict[str, Any]], group_of: Callable[[dict
     groups: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         groups.setdefault(group_of(record), []).append({name: record.get(name) for name in fields})
-    return {name: sorted(group, key=canonical_json) for name, group in sorted(groups.items())}
+    return {name: sorted(group, key=canonical_json) if len(group) > 1 else group
+            for name, group in sorted(groups.items())}
+
+
+def operation(call: Mapping[str, Any]) -> str:
+    return f"{call.get('service')}.{call.get('operation')}"
 
 
 # -- one step --------------------------------------------------------------------------------------------------------
-def masked_sort_key(value: Any) -> str:
-    """Sort key independent of generated ids, so references get the same numbers on both sides."""
-    text = canonical_json(value)
-    text = UUID.sub("<id>", text)
-    for kind, pattern in PATTERN_KINDS:
-        text = pattern.sub(f"<{kind}>", text)
-    return text
-
-
 def compared_calls(step: Mapping[str, Any], options: NormaliseOptions) -> list[dict[str, Any]]:
-    return [call for call in step.get("calls") or [] if call.get("service") in options.call_services]
+    """The calls of the compared services, and every failed call of any other service: a failure is never
+    plumbing (a Step Functions one included, which the other side, without machines, would never see)."""
+    return [call for call in step.get("calls") or []
+            if call.get("service") in options.call_services or call.get("error") is not None]
 
 
 def machine_calls(step: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [call for call in step.get("calls") or [] if call.get("service") == MACHINE_CALLS]
+    """The Step Functions calls that succeeded: compared with the machines' executions, when both sides have them."""
+    return [call for call in step.get("calls") or []
+            if call.get("service") == MACHINE_CALLS and call.get("error") is None]
 
 
-def step_sections(step: Mapping[str, Any], options: NormaliseOptions) -> list[Any]:
+class Sections:
     """A step's raw parts in canonical traversal order: api, tables (by name, items by content), calls, logs, and
-    last (so the others number alike whether a side has them or not) state machine executions and their calls."""
-    tables = step.get("tables") or {}
-    sections = [
-        list(step.get("api") or []),
-        [sorted(tables[name], key=masked_sort_key) for name in sorted(tables)],
-        sorted(compared_calls(step, options), key=masked_sort_key),
-        sorted(step.get("logs") or [], key=masked_sort_key),
-    ]
-    machines = step.get("stateMachines")
-    if machines is not None:
-        sections.append([[machines[name] for name in sorted(machines)],
-                         sorted(machine_calls(step), key=masked_sort_key)])
-    return sections
+    last (so the others number alike whether a side has them or not) state machine executions and their calls.
+    Items are ordered by their text with every generated id masked, so references number alike on both sides."""
 
+    def __init__(self, ids: Identifiers, options: NormaliseOptions) -> None:
+        self.masks, self.options = Masks(ids), options
 
-def register_execution_names(step: Mapping[str, Any], refs: References) -> None:
-    """Execution names that are UUIDs (StartExecution without a name) get `<stateMachineExecution:N>`."""
-    machines = step.get("stateMachines") or {}
-    for name in sorted(machines):
-        for record in machines[name]:
-            if UUID.fullmatch(str(record.get("name"))):
-                refs.assign(str(record["name"]).lower(), "stateMachineExecution")
+    def ordered(self, records: list[Any]) -> list[Any]:
+        if len(records) <= 1:
+            return list(records)
+        keys = self.masks.keys.each(records, self.masks.computed)
+        return [records[index] for index in sorted(range(len(records)), key=keys.__getitem__)]
+
+    def of(self, step: Mapping[str, Any]) -> list[Any]:
+        tables = step.get("tables") or {}
+        sections = [
+            list(step.get("api") or []),
+            [self.ordered(tables[name]) for name in sorted(tables)],
+            self.ordered(compared_calls(step, self.options)),
+            self.ordered(step.get("logs") or []),
+        ]
+        machines = step.get("stateMachines")
+        if machines is not None:
+            sections.append([[machines[name] for name in sorted(machines)], self.ordered(machine_calls(step))])
+        return sections
 
 
 def machine_section(step: Mapping[str, Any], options: NormaliseOptions) -> dict[str, Any]:
     """Each machine's executions keyed by name, and the Step Functions calls grouped as calls are."""
     machines = step.get("stateMachines") or {}
     section: dict[str, Any] = {name: key_records(list(machines[name]), "name") for name in sorted(machines)}
-    section.update(grouped_multiset(machine_calls(step), lambda c: f"{c.get('service')}.{c.get('operation')}",
-                                    options.call_fields))
+    section.update(grouped_multiset(machine_calls(step), operation, options.call_fields))
     return section
 
 
@@ -335,17 +183,18 @@ def api_entries(calls: list[dict[str, Any]]) -> dict[str, Any]:
     return entries
 
 
-def normalise_step(step: Mapping[str, Any], options: NormaliseOptions) -> dict[str, Any]:
-    """One step, already id/time-substituted, into the compared shape (plus the function attribution for display)."""
+def normalise_step(step: Mapping[str, Any], options: NormaliseOptions,
+                   record_keys: dict[str, ObjectMemo[str | None]] | None = None) -> dict[str, Any]:
+    """One step, already id/time-substituted, into the compared shape (plus the function attribution for display).
+    `record_keys`: per table, the record keys of items seen in earlier steps."""
     calls = compared_calls(step, options)
     logs = list(step.get("logs") or [])
+    table_keys, record_keys = options.table_keys, record_keys if record_keys is not None else {}
     compared: dict[str, Any] = {
-        "api": key_nested_lists(api_entries(list(step.get("api") or [])), options.list_keys),
-        "tables": {
-            name: key_nested_lists(keyed_table(items, options.table_keys.get(name)), options.list_keys)
-            for name, items in sorted((step.get("tables") or {}).items())
-        },
-        "calls": grouped_multiset(calls, lambda c: f"{c.get('service')}.{c.get('operation')}", options.call_fields),
+        "api": api_entries(list(step.get("api") or [])),
+        "tables": {name: keyed_table(items, table_keys.get(name), record_keys.setdefault(name, ObjectMemo()))
+                   for name, items in sorted((step.get("tables") or {}).items())},
+        "calls": grouped_multiset(calls, operation, options.call_fields),
         "logs": grouped_multiset(logs, lambda line: str(line.get("message")), options.log_fields),
     }
     if step.get("stateMachines") is not None:
@@ -354,7 +203,7 @@ def normalise_step(step: Mapping[str, Any], options: NormaliseOptions) -> dict[s
     result.update({kind: compared[kind] for kind in options.kinds if kind in compared})
     # Display only, never compared: which role made each call / wrote each line.
     result["functions"] = {
-        "calls": grouped_multiset(calls, lambda c: f"{c.get('service')}.{c.get('operation')}", ("function",)),
+        "calls": grouped_multiset(calls, operation, ("function",)),
         "logs": grouped_multiset(logs, lambda line: str(line.get("message")), ("function",)),
     }
     return result
@@ -367,28 +216,48 @@ def run_window(timeline: Mapping[str, Any], clock_start: int | None) -> TimeWind
     return TimeWindow(start=int(start), end=max(times, default=int(start)))
 
 
+def registered_references(steps: list[Any], options: NormaliseOptions, ids: Identifiers) -> References:
+    """Every generated id's reference, numbered in canonical traversal order, so alike sides get alike numbers."""
+    refs = References()
+    registration, sections = Registration(ids, refs), Sections(ids, options)
+    step_sections = [sections.of(step) for step in steps]
+    for step, parts in zip(steps, step_sections):
+        registration.structured(parts)
+        registration.execution_names(step)
+    registration.assign_tokens()
+    registration.free_text()
+    return refs
+
+
+def substituted(step: Mapping[str, Any], plain: Substitution, keyed: Substitution) -> dict[str, Any]:
+    """The step with times and ids replaced; API records and table items also keyed by list keys."""
+    result: dict[str, Any] = {}
+    for name, part in step.items():
+        if name == "api" and isinstance(part, list):
+            result[name] = keyed.values(part)
+        elif name == "tables" and isinstance(part, dict):
+            result[name] = {table: keyed.values(items) for table, items in part.items()}
+        elif name not in ("index", "name"):
+            result[name] = plain.value(part)
+    result.update(index=step.get("index"), name=step.get("name"))
+    return result
+
+
 def normalise_timeline(timeline: Mapping[str, Any], clock_start: int | None = None,
                        options: NormaliseOptions | None = None) -> dict[str, Any]:
     """One side's capture (docs/internals.md schema) -> the normalised timeline the diff compares."""
     options = options or NormaliseOptions()
     window = run_window(timeline, clock_start)
-    steps = [walk_values(step, canonical_number) for step in timeline.get("steps", [])]
-    refs = References()
-    for step in steps:  # numbering follows the canonical traversal, so alike sides get alike numbers
-        register_structured(step_sections(step, options), refs)
-        register_execution_names(step, refs)
-    for step in steps:
-        register_free_text(step_sections(step, options), refs)
-
-    def leaf(value: Any) -> Any:
-        value = time_leaf(value, window)
-        return replace_ids(value, refs) if isinstance(value, str) else value
-
-    normalised = []
-    for step in steps:
-        substituted = {name: walk_values(part, leaf) for name, part in step.items() if name not in ("index", "name")}
-        substituted.update(index=step.get("index"), name=step.get("name"))
-        normalised.append(normalise_step(sort_reference_lists(substituted), options))
+    with collector_paused():
+        steps = shared_steps(timeline.get("steps", []))  # canonical numbers; what a step repeats is one object
+        ids = Identifiers(options.transformers)
+        plain = Substitution(window, ids, registered_references(steps, options, ids))
+        keyed = plain.keyed(options.list_keys)
+        record_keys: dict[str, ObjectMemo[str | None]] = {}
+        normalised = [normalise_step(substituted(step, plain, keyed), options, record_keys) for step in steps]
+    if options.transformers.volatile_paths:
+        matcher = VolatileMatcher(options.transformers.volatile_paths)
+        normalised = [volatile_applied(step, matcher, KINDS, options.list_keys) for step in normalised]
     return {
         "side": timeline.get("side"),
         "scenario": timeline.get("scenario"),

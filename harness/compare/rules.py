@@ -12,8 +12,11 @@ import yaml
 
 from drs_parity.compare.divergence import Rule, pattern_problem
 from drs_parity.errors import InputError
+from drs_parity.fixtures.fields import Field
+from drs_parity.fixtures.normalisation import Normalisation, parse_normalisation
 
 RULE_KEYS = {"path", "scope", "reason"}
+FILE_KEYS = ("rules", "normalise")  # the accepted divergences, and normalisation declared for both sides
 SCOPE_KEYS = {"scenario", "step", "kind"}
 RULE_KINDS = ("api", "tables", "calls", "logs")
 # The reason every paste-ready rule carries until someone writes the real one; such a rule accepts nothing.
@@ -31,6 +34,7 @@ class RuleSet:
 
     rules: list[Rule] = field(default_factory=list)
     source: str | None = None
+    normalisation: Normalisation | None = None  # the file's `normalise:` section
 
 
 def parse_document(path: Path) -> Any:
@@ -102,7 +106,8 @@ def parse_rule(entry: Any, where: str) -> Rule:
 
 
 def load_rules(path: str | Path | None) -> RuleSet:
-    """Rules from a YAML or TOML file (`rules: [...]`, or a bare YAML list); None -> no rules."""
+    """Rules from a YAML or TOML file (`rules: [...]` and an optional `normalise:` section, or a bare YAML list of
+    rules); None -> no rules."""
     if path is None:
         return RuleSet()
     path = Path(path)
@@ -110,10 +115,14 @@ def load_rules(path: str | Path | None) -> RuleSet:
         raise RulesError(f"{path}: rules file not found")
     document = parse_document(path)
     entries = document.get("rules", None) if isinstance(document, dict) else document
-    if isinstance(document, dict) and set(document) - {"rules"}:
-        raise RulesError(f"{path}: {sorted(set(document) - {'rules'})[0]}: unknown key (allowed: rules)")
+    if isinstance(document, dict) and set(document) - set(FILE_KEYS):
+        unknown = sorted(set(document) - set(FILE_KEYS))[0]
+        raise RulesError(f"{path}: {unknown}: unknown key (allowed: {', '.join(FILE_KEYS)})")
     if entries is None:
         entries = []
     if not isinstance(entries, list):
         raise RulesError(f"{path}: rules: must be a list of rules")
-    return RuleSet([parse_rule(entry, f"{path}: rules[{i}]") for i, entry in enumerate(entries)], str(path))
+    normalisation = parse_normalisation(Field(document.get("normalise"), "normalise", str(path), RulesError)) \
+        if isinstance(document, dict) else None
+    return RuleSet([parse_rule(entry, f"{path}: rules[{i}]") for i, entry in enumerate(entries)], str(path),
+                   normalisation)

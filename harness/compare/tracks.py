@@ -30,10 +30,11 @@ def wave_statuses(item: Mapping[str, Any]) -> list[str]:
 
 
 def step_executions(step: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The step's executions: id, status and wave statuses."""
+    """The step's executions: id, status and wave statuses (items with neither, e.g. the contract's server items
+    beside their execution item, are no execution)."""
     items = table_items((step.get("tables") or {}).get(EXECUTION_TABLE))
     return [{"id": execution_id(item, position), "status": str(item.get("status")), "waves": wave_statuses(item)}
-            for position, item in enumerate(items)]
+            for position, item in enumerate(items) if "status" in item or "waves" in item]
 
 
 def last_trace_line(error: Mapping[str, Any], trace: Iterable[str] | None) -> str | None:

@@ -3,36 +3,39 @@
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from typing import Any, Iterator, Mapping
 
 from drs_parity.diagnose.diagnosis import FAIL, PASS, SKIP, Evidence, Home
+from drs_parity.diagnose.failed_calls import failed_calls
 from drs_parity.diagnose.timeline import TimelineView, dedupe, first_with_count, times
 
-STATUS_INDEX = "StatusIndex"
 CHAIN_SERVICES = ("drs", "ec2", "sts")
-FOUND = re.compile(r"^Found (\d+) executions in POLLING status$")
 ID_FILTERS = {"DescribeJobs": ("jobIDs", "job"), "DescribeSourceServers": ("sourceServerIDs", "source server")}
 
 
 def check_status_polling(view: TimelineView, evidence: Evidence | None) -> tuple[str, str]:
-    """The execution's item left INITIATED (the API handed it to the finder as POLLING)."""
+    """The execution's item reached the polling status (the API handed it to the finder); a path that went anywhere
+    else, a final status included, never let the finder see it."""
     if view.execution_id is None:
         return FAIL, "no execution was started (the start step was refused or missing)"
     history = view.item_history()
     if not history:
         return FAIL, f"execution {view.execution_id} has no item in execution-history"
-    statuses = dedupe([item.get("status") for _, item in history])
+    polling = view.words.polling_status
+    statuses = dedupe([view.value(item, "execution", "status") for _, item in history])
     path = " → ".join(str(status) for status in statuses)
-    if statuses == ["INITIATED"]:
-        last = history[-1][0]
-        return FAIL, f"status stayed INITIATED through {view.step_label(last)}; never POLLING"
-    return PASS, f"status {path}"
+    if polling in statuses:
+        return PASS, f"status {path}"
+    last_step, last = history[-1]
+    if len(statuses) == 1:
+        return FAIL, f"status stayed {statuses[0]} through {view.step_label(last_step)}; never {polling}"
+    reason = view.value(last, "execution", "errorMessage")
+    return FAIL, f"status {path}: {polling} was never reached" + (f" ({reason})" if reason else "")
 
 
 def _queried_attribute(view: TimelineView) -> str:
-    """The attribute the finder's StatusIndex queries name (default `status`, as the contract says)."""
+    """The attribute the finder's status index queries name (default the item's status field)."""
     for _, call in _index_queries(view):
         names = (call.get("params") or {}).get("ExpressionAttributeNames") or {}
         if names:
@@ -40,73 +43,84 @@ def _queried_attribute(view: TimelineView) -> str:
         condition = str((call.get("params") or {}).get("KeyConditionExpression", ""))
         if condition:
             return condition.split("=")[0].strip()
-    return "status"
+    return view.field("execution", "status")
 
 
 def _index_queries(view: TimelineView) -> list[tuple[Mapping[str, Any], dict[str, Any]]]:
-    """(step, call) of every Query on StatusIndex."""
-    return [(step, call) for step, call in view.records("calls")
-            if call.get("operation") == "Query" and (call.get("params") or {}).get("IndexName") == STATUS_INDEX]
+    """(step, call) of every Query on the status index."""
+    return [(step, call) for step, call in view.records("calls") if call.get("operation") == "Query"
+            and (call.get("params") or {}).get("IndexName") == view.words.status_index]
 
 
 def check_status_index(view: TimelineView, evidence: Evidence | None) -> tuple[str, str]:
-    """StatusIndex as described (live evidence), else as the finder's queries on it fared."""
+    """The status index as described (live evidence), else as the finder's queries on it fared."""
     attribute = _queried_attribute(view)
+    index = view.words.status_index
     if evidence is not None and evidence.table is not None:
-        return _status_index_of_table(evidence.table, attribute)
+        return _status_index_of_table(evidence.table, attribute, index)
     queries = _index_queries(view)
     failed = [call for _, call in queries if call.get("error")]
     if failed:
-        return FAIL, f"finder Query on {STATUS_INDEX} failed: {failed[0].get('error')}{times(len(failed))}"
+        return FAIL, f"finder Query on {index} failed: {failed[0].get('error')}{times(len(failed))}"
     if queries:
-        return PASS, f"{len(queries)} queries on {STATUS_INDEX} succeeded (no table description in a timeline)"
-    return SKIP, f"no table description and no Query on {STATUS_INDEX} to judge by"
+        return PASS, f"{len(queries)} queries on {index} succeeded (no table description in a timeline)"
+    return SKIP, f"no table description and no Query on {index} to judge by"
 
 
-def _status_index_of_table(table: Mapping[str, Any], attribute: str) -> tuple[str, str]:
-    """StatusIndex of a described table: present, keyed on `attribute`, ACTIVE, projecting ALL."""
+def _status_index_of_table(table: Mapping[str, Any], attribute: str, status_index: str) -> tuple[str, str]:
+    """The status index of a described table: present, keyed on `attribute`, ACTIVE, projecting ALL."""
     indexes = {index["IndexName"]: index for index in table.get("GlobalSecondaryIndexes") or ()}
     name = table.get("TableName")
-    if STATUS_INDEX not in indexes:
-        return FAIL, f"table {name} has no {STATUS_INDEX} (indexes: {', '.join(sorted(indexes)) or 'none'})"
-    index = indexes[STATUS_INDEX]
+    if status_index not in indexes:
+        return FAIL, f"table {name} has no {status_index} (indexes: {', '.join(sorted(indexes)) or 'none'})"
+    index = indexes[status_index]
     hash_key = next((key["AttributeName"] for key in index.get("KeySchema", ()) if key["KeyType"] == "HASH"), None)
     state = index.get("IndexStatus", "ACTIVE")
     projection = (index.get("Projection") or {}).get("ProjectionType")
     if hash_key != attribute:
-        return FAIL, f"{STATUS_INDEX} of {name} is keyed on {hash_key!r}, but the finder queries {attribute!r}"
+        return FAIL, f"{status_index} of {name} is keyed on {hash_key!r}, but the finder queries {attribute!r}"
     if state != "ACTIVE":
-        return FAIL, f"{STATUS_INDEX} of {name} is {state}, not ACTIVE"
+        return FAIL, f"{status_index} of {name} is {state}, not ACTIVE"
     if projection != "ALL":
-        return FAIL, f"{STATUS_INDEX} of {name} projects {projection}, not ALL"
-    return PASS, f"{STATUS_INDEX} of {name}: ACTIVE, HASH {hash_key}, projection ALL"
+        return FAIL, f"{status_index} of {name} projects {projection}, not ALL"
+    return PASS, f"{status_index} of {name}: ACTIVE, HASH {hash_key}, projection ALL"
+
+
+def _found_counts(view: TimelineView) -> list[int]:
+    """How many executions each of the finder's `found` lines says it found."""
+    sentence = view.words.log("found")
+    matches = [sentence.match(message) for message in view.messages(lambda message: True)]
+    return [int(match["count"]) for match in matches if match]
 
 
 def check_finder_found(view: TimelineView, evidence: Evidence | None) -> tuple[str, str]:
-    """The finder ran on its schedule and found an execution in POLLING status."""
+    """The finder ran on its schedule and found an execution in the polling status."""
     runs = [record for _, record in view.records("invocations") if record.get("trigger") == "schedule"]
-    found = [int(match[1]) for match in map(FOUND.match, view.messages(FOUND.match)) if match]
+    found = _found_counts(view)
+    sentence = view.words.log("found")
     if not runs:
         return FAIL, "the finder never ran: no schedule invocation"
     if any(count >= 1 for count in found):
         hits = sum(1 for count in found if count >= 1)
-        return PASS, f"Found {max(found)} executions in POLLING status ({hits} of {len(runs)} finder runs found one)"
+        return PASS, f"{sentence.quote(count=max(found))} ({hits} of {len(runs)} finder runs found one)"
     errors = [str(record["error"]) for record in runs if record.get("error")]
     if errors:
         return FAIL, f"the finder failed: {first_with_count(errors)}"
     failed_queries = [call for _, call in _index_queries(view) if call.get("error")]
     if failed_queries:
-        return FAIL, f"the finder's Query on {STATUS_INDEX} failed: {failed_queries[0]['error']}"
-    return FAIL, f"{len(runs)} finder runs, every one logged Found 0 executions in POLLING status"
+        return FAIL, f"the finder's Query on {view.words.status_index} failed: {failed_queries[0]['error']}"
+    if found:
+        return FAIL, f"{len(runs)} finder runs, every one logged {sentence.quote(count=0)}"
+    return FAIL, f"{len(runs)} finder runs, none logged {sentence.quote()}"
 
 
 def check_poller_invoked(view: TimelineView, evidence: Evidence | None) -> tuple[str, str]:
     """The finder invoked the poller for this execution and the poller polled it."""
-    invoking = view.messages_about("Invoking poller for execution {id}")
-    polling = view.messages_about("Polling execution: {id}")
+    invoking, polling = view.said("invoking"), view.said("polling")
+    invoking_words, polling_words = view.words.log("invoking"), view.words.log("polling")
     if polling:
-        return PASS, f"Invoking poller for execution …{times(len(invoking))}; Polling execution: …{times(len(polling))}"
-    errors = view.messages_starting(f"Error invoking poller for execution {view.execution_id}")
+        return PASS, f"{invoking_words.quote()}{times(len(invoking))}; {polling_words.quote()}{times(len(polling))}"
+    errors = view.said("invokeError")
     if errors:
         return FAIL, first_with_count(errors)
     failed = [call for _, call in view.records("calls")
@@ -115,39 +129,41 @@ def check_poller_invoked(view: TimelineView, evidence: Evidence | None) -> tuple
         target = (failed[0].get("params") or {}).get("FunctionName")
         return FAIL, f"lambda.Invoke of {target} failed: {failed[0]['error']}{times(len(failed))}"
     if invoking:
-        return FAIL, f"the finder logged Invoking poller{times(len(invoking))}, but the poller never logged Polling execution"
-    return FAIL, f"the finder never logged Invoking poller for execution {view.execution_id}"
+        return FAIL, (f"the finder logged {invoking_words.quote()}{times(len(invoking))}, but the poller never logged "
+                      f"{polling_words.quote()}")
+    return FAIL, f"the finder never logged {invoking_words.quote(id=view.execution_id)}"
 
 
 def check_poller_wrote(view: TimelineView, evidence: Evidence | None) -> tuple[str, str]:
     """The poller wrote the waves back and the item changed."""
-    polls = view.messages_about("Polling execution: {id}")
+    polls = view.said("polling")
     if not polls:
         return SKIP, "not reached: the poller never polled this execution"
-    updated = view.messages(lambda message: message.startswith("Updated ") and
-                            message.endswith(f" waves for execution {view.execution_id}"))
-    errors = view.messages_starting("Error updating execution waves")
+    updated = view.said("updated")
+    errors = view.said("updateError")
     if errors:
         return FAIL, first_with_count(errors)
-    skipped = view.messages_about("Execution {id} changed during poll; update skipped")
+    skipped = view.said("updateSkipped")
     if not updated and skipped:
         return FAIL, first_with_count(skipped)
-    drs_errors = view.messages_starting("Error querying DRS")
+    drs_errors = view.said("drsError")
     if not updated and drs_errors:
         return SKIP, f"not reached: every poll stopped at DRS ({drs_errors[0]})"
     if not updated:
-        return FAIL, f"the poller polled {len(polls)} times and never logged Updated N waves"
+        never = view.words.log("updated").quote(waves="N", id=view.execution_id)
+        return FAIL, f"the poller polled {len(polls)} times and never logged {never}"
     return _item_changed(view, updated)
 
 
 def _item_changed(view: TimelineView, updated: list[str]) -> tuple[str, str]:
-    """Whether the item's waves or lastPolledTime changed after the poller said it updated them."""
+    """Whether the item's waves or last polled time changed after the poller said it updated them."""
     history = [item for _, item in view.item_history()]
-    waves = dedupe([json.dumps(item.get("waves"), sort_keys=True, default=str) for item in history])
-    polled = any(item.get("lastPolledTime") is not None for item in history)
+    waves = dedupe([json.dumps(view.waves_of(item), sort_keys=True, default=str) for item in history])
+    polled = any(view.value(item, "execution", "lastPolledTime") is not None for item in history)
     if len(waves) < 2 and not polled:
-        return FAIL, f"{updated[-1]}, but the item's waves and lastPolledTime never changed"
-    final = ", ".join(str(wave.get("status")) for wave in history[-1].get("waves") or ())
+        return FAIL, (f"{updated[-1]}, but the item's {view.field('execution', 'waves')} and "
+                      f"{view.field('execution', 'lastPolledTime')} never changed")
+    final = ", ".join(str(view.value(wave, "wave", "status")) for wave in view.waves_of(history[-1]))
     return PASS, f"{updated[-1]}{times(len(updated))}; waves now {final}"
 
 
@@ -168,6 +184,10 @@ def check_aws_calls(view: TimelineView, evidence: Evidence | None) -> tuple[str,
     misdirected = _misdirected_lookups(view, evidence)
     if misdirected:
         return FAIL, _with_iam_notes(first_with_count(misdirected), evidence)
+    others = failed_calls(view, CHAIN_SERVICES)
+    if others:
+        more = f"; and {len(others) - 1} more failing" if len(others) > 1 else ""
+        return FAIL, _with_iam_notes(others[0] + more, evidence)
     served = len(evidence.drs_requests) if evidence else None
     transient = Counter(error for errors in outcomes.values() for error in errors if error)
     counts = Counter(service for (_, service, _), errors in outcomes.items() for _ in errors)
@@ -193,11 +213,12 @@ def _wave_resources(view: TimelineView) -> dict[str, tuple[str, int, Home]]:
     """id -> (kind, wave number, the wave's account and region) for each wave's job and servers in this execution."""
     resources: dict[str, tuple[str, int, Home]] = {}
     for _, item in view.item_history():
-        for number, wave in enumerate(item.get("waves") or ()):
-            home = (wave.get("accountId"), wave.get("region"))
-            resources.update({str(server): ("source server", number, home) for server in wave.get("serverIds") or ()})
-            if wave.get("jobId"):
-                resources[str(wave["jobId"])] = ("job", number, home)
+        for number, wave in enumerate(view.waves_of(item)):
+            home = (view.value(wave, "wave", "accountId"), view.value(wave, "wave", "region"))
+            servers = view.value(wave, "wave", "serverIds") or ()
+            resources.update({str(server): ("source server", number, home) for server in servers})
+            if view.value(wave, "wave", "jobId"):
+                resources[str(view.value(wave, "wave", "jobId"))] = ("job", number, home)
     return resources
 
 
@@ -250,7 +271,8 @@ def _place(where: Home, other: Home) -> str:
 def _error_detail(view: TimelineView, code: str, action: str) -> str:
     """The log line or item message that quotes the error (it carries AWS's message), else the bare code."""
     texts = view.messages(lambda message: True)
-    texts += [str(item.get("errorMessage")) for _, item in view.items() if item.get("errorMessage")]
+    texts += [str(view.value(item, "execution", "errorMessage")) for _, item in view.items()
+              if view.value(item, "execution", "errorMessage")]
     quoting = [text for text in texts if f"{code}:" in text or f" {action} " in text]
     return quoting[-1] if quoting else code
 

@@ -13,9 +13,6 @@ RETURNS = ("SendTaskSuccess", "SendTaskFailure")
 # Errors a task fails with when its function could not be invoked (IAM, missing function, throttling, ...).
 INVOKE_ERRORS = ("Lambda.", "States.Runtime")
 TOKEN_TIMEOUTS = ("States.Timeout", "States.HeartbeatTimeout")
-FINAL_STATUSES = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT")
-RUNNING_WAVES = ("STARTED", "LAUNCHING")
-FINAL_WAVES = ("COMPLETED", "FAILED", "CANCELLED")
 SHOWN_STATES = 6  # the last states an execution passed through, shown as its path
 
 
@@ -121,7 +118,7 @@ def _returns(calls: list[dict[str, Any]]) -> str:
 
 def _last_status(view: TimelineView) -> str:
     history = view.item_history()
-    return str(history[-1][1].get("status")) if history else "missing"
+    return str(view.value(history[-1][1], "execution", "status")) if history else "missing"
 
 
 def _wave_over(view: TimelineView) -> str | None:
@@ -130,22 +127,23 @@ def _wave_over(view: TimelineView) -> str | None:
     history = view.item_history()
     since = None
     for step, item in history:
-        over = _over(item)
+        over = _over(view, item)
         since = (since or (step, over)) if over else None
     return f"{since[1]} at {view.step_label(since[0])}" if since else None
 
 
-def _over(item: Mapping[str, Any]) -> str | None:
+def _over(view: TimelineView, item: Mapping[str, Any]) -> str | None:
     """What in the item ends the machine's wait: the execution final, or a wave final with the next one unstarted."""
-    status = item.get("status")
-    if status in FINAL_STATUSES:
+    words = view.words
+    status = view.value(item, "execution", "status")
+    if status in words.final_statuses:
         return f"the execution was {status}"
-    waves = item.get("waves") or []
-    if status not in ("POLLING", "CANCELLING") or any(wave.get("status") in RUNNING_WAVES for wave in waves):
+    statuses = [view.value(wave, "wave", "status") for wave in view.waves_of(item)]
+    if status not in words.active_statuses or any(each in words.running_wave_statuses for each in statuses):
         return None
-    for number, wave in enumerate(waves[:-1]):
-        following = waves[number + 1]
-        if wave.get("status") in FINAL_WAVES and following.get("status") == "PENDING":
-            return f"wave {number} was {wave.get('status')} and wave {number + 1} still PENDING"
+    for number, (done, following) in enumerate(zip(statuses, statuses[1:])):
+        if done in words.final_wave_statuses and following not in (*words.final_wave_statuses,
+                                                                   *words.running_wave_statuses):
+            return f"wave {number} was {done} and wave {number + 1} still {following}"
     return None
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Mapping
 
+from drs_parity.fixtures.vocabulary import REFERENCE, ChainVocabulary
+
 STATES_SERVICE = "sfn"  # botocore's service id of Step Functions, as captured calls name it
 
 
 class TimelineView:
-    """The parts of a captured timeline (Timeline.to_dict()) the checks ask about, for one execution."""
+    """The parts of a captured timeline (Timeline.to_dict()) the checks ask about, for one execution, read in the
+    side's own words (its chain vocabulary)."""
 
-    def __init__(self, timeline: Mapping[str, Any]) -> None:
+    def __init__(self, timeline: Mapping[str, Any], words: ChainVocabulary = REFERENCE) -> None:
         """The view of `timeline` for its current execution."""
         self.timeline = timeline
+        self.words = words
         self.steps: list[Mapping[str, Any]] = list(timeline.get("steps") or [])
         self.execution_id: str | None = timeline.get("currentExecution")
         self.start = self.steps[0].get("time", 0) if self.steps else 0
@@ -32,24 +36,34 @@ class TimelineView:
         return [str(record.get("message", "")) for _, record in self.records("logs")
                 if predicate(str(record.get("message", "")))]
 
-    def messages_about(self, template: str) -> list[str]:
-        """Log lines equal to `template` with {id} replaced by this execution's id."""
-        wanted = template.format(id=self.execution_id)
-        return self.messages(lambda message: message == wanted)
+    def said(self, sentence: str) -> list[str]:
+        """Every log line that is the chain's `sentence` (a key of its logs) about this execution (or about none)."""
+        words = self.words.log(sentence)
+        return self.messages(lambda message: words.about(message, self.execution_id))
 
-    def messages_starting(self, prefix: str) -> list[str]:
-        """Every log message starting with `prefix`."""
-        return self.messages(lambda message: message.startswith(prefix))
+    def field(self, level: str, name: str) -> str:
+        """The side's name of a contract field of an `execution`, `wave`, `server` or `plan` record."""
+        return self.words.fields(level, name) or f"<no {name}>"  # a field the side has none of reads as absent
+
+    def value(self, record: Mapping[str, Any], level: str, name: str) -> Any:
+        """A record's value of a contract field, read under the side's name for it."""
+        return record.get(self.field(level, name))
+
+    def waves_of(self, item: Mapping[str, Any]) -> list[Any]:
+        """An execution item's waves."""
+        return list(self.value(item, "execution", "waves") or ())
 
     def items(self) -> Iterator[tuple[Mapping[str, Any], dict[str, Any]]]:
-        """(step, execution item) for every execution item of every step."""
+        """(step, execution item) for every execution item of every step, as the contract reads it: each wave's
+        serverStatuses gathered from the execution's server items."""
         for step in self.steps:
-            for item in (step.get("tables") or {}).get("execution-history") or ():
+            for item in executions_as_read((step.get("tables") or {}).get("execution-history") or (), self.words):
                 yield step, item
 
     def item_history(self) -> list[tuple[Mapping[str, Any], dict[str, Any]]]:
         """(step, item) of the current execution's item at every step."""
-        return [(step, item) for step, item in self.items() if item.get("executionId") == self.execution_id]
+        return [(step, item) for step, item in self.items()
+                if self.value(item, "execution", "executionId") == self.execution_id]
 
     # -- state machines (steps carry `stateMachines` only on sides whose template has one) ----------------------------
     @property
@@ -79,9 +93,41 @@ class TimelineView:
         """How many waves the plan has (its latest item), None when no step holds it."""
         for step in reversed(self.steps):
             for plan in (step.get("tables") or {}).get("recovery-plans") or ():
-                if plan.get("planId") == plan_id:
-                    return len(plan.get("waves") or ())
+                if self.value(plan, "plan", "planId") == plan_id:
+                    return len(self.value(plan, "plan", "waves") or ())
         return None
+
+
+WRITE_COUNTER = "version"  # an execution item's optimistic lock: not a field users see
+SERVER_ITEM_KEYS = ("executionId", "planId", "waveNumber")  # where a server item sits, not part of its status
+
+
+def executions_as_read(items: Any, words: ChainVocabulary = REFERENCE) -> list[dict[str, Any]]:
+    """Execution items with their server items (CONTRACT.md "Items": an item of a wave's server, no waves of its
+    own) put back into each wave's serverStatuses (kept in the wave, where a system stores them there), sorted by
+    sourceServerId; under the side's own names for the waves and their server statuses."""
+    servers: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    executions = []
+    for item in items:
+        if "waves" not in item and "waveNumber" in item and "sourceServerId" in item:
+            status = {name: value for name, value in item.items() if name not in SERVER_ITEM_KEYS}
+            servers.setdefault((item.get("executionId"), item["waveNumber"]), []).append(status)
+        else:  # as GET /executions/{id} shows it: without the write counter (CONTRACT.md "Items": version)
+            executions.append({name: value for name, value in item.items() if name != WRITE_COUNTER})
+    return [_with_servers(item, servers, words) for item in executions]
+
+
+def _with_servers(item: dict[str, Any], servers: Mapping[tuple[Any, Any], list[dict[str, Any]]],
+                  words: ChainVocabulary) -> dict[str, Any]:
+    waves_field, statuses_field = words.fields("execution", "waves"), words.fields("wave", "serverStatuses")
+    waves = item.get(waves_field) if waves_field else None
+    if not isinstance(waves, list) or statuses_field is None:  # a system whose waves keep no server statuses
+        return item
+    gathered = [{**wave, statuses_field: sorted(
+        list(wave.get(statuses_field) or ()) + servers.get((item.get("executionId"), wave.get("waveNumber")), []),
+        key=lambda server: str(server.get("sourceServerId")))} if isinstance(wave, Mapping) else wave
+        for wave in waves]
+    return {**item, waves_field: gathered}
 
 
 def times(count: int) -> str:

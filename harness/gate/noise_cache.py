@@ -82,7 +82,10 @@ class NoiseCache:
             return None
         if inputs is None:
             return None
-        return hashlib.sha256(f"{FORMAT}\0{label}\0{context}\0{content_digest(inputs)}".encode()).hexdigest()
+        # faults added from outside the scenario's file (a catalogue entry's `faults:`) change the run: keyed too
+        faults = json.dumps([fault.to_dict() for fault in getattr(scenario, "faults", ())], sort_keys=True)
+        return hashlib.sha256(
+            f"{FORMAT}\0{label}\0{context}\0{faults}\0{content_digest(inputs)}".encode()).hexdigest()
 
     def get(self, key: str | None) -> list[NoiseEntry] | None:
         """The noise found earlier for `key`, or None."""

@@ -12,16 +12,19 @@ from drs_parity.compare.diff import diff_timelines
 from drs_parity.compare.divergence import ACCEPTED, NoiseEntry
 from drs_parity.compare.normalise import NormaliseOptions, normalise_timeline
 from drs_parity.compare.tracks import Track, side_track
+from drs_parity.compare.transformers import declared_transformers
 from drs_parity.compare.rules import RuleSet
 from drs_parity.diagnose.diagnosis import Check, Diagnosis
 from drs_parity.diagnose.doctor import diagnose
 from drs_parity.errors import InputError
 from drs_parity.fixtures.scenario_model import Scenario
 from drs_parity.fixtures.system import System
+from drs_parity.fixtures.vocabulary import REFERENCE
 from drs_parity.gate.jobs import run_ordered
 from drs_parity.gate.noise_cache import NoiseCache
 from drs_parity.gate.results import ParityResult, ScenarioResult
-from drs_parity.run.capture import Timeline
+from drs_parity.gate.stops import both_refused, stop_divergences
+from drs_parity.run.capture import Stop, Timeline
 from drs_parity.run.driver import run_side
 from drs_parity.world.backends import MOTO_PORT_ENV, free_port
 from drs_parity.world.clock import DEFAULT_START
@@ -47,7 +50,8 @@ class ProgressListener(Protocol):
 
 
 class SideError(RuntimeError):
-    """One side of one scenario failed to run; the message is the one-line reason."""
+    """One side of one scenario failed to run: the harness or its configuration (RunError), never the system's
+    answers (a refusal stops the side as a result); the message is the one-line reason."""
 
 
 def one_line(error: BaseException) -> str:
@@ -70,6 +74,7 @@ class ScenarioRun:
         self.clock_start = clock_start
         self.timings: dict[str, float] = {}
         self.tracks: list[Track] = []  # each side's status track, left then right
+        self.stops: list[Stop | None] = []  # where the system stopped each side early (None: it ran every step)
 
     def capture(self, system: System, scenario: Scenario, label: str) -> dict[str, Any]:
         """Run one side; its raw timeline (capture schema)."""
@@ -90,7 +95,9 @@ class ScenarioRun:
         """Run one side; its normalised timeline and the doctor's diagnosis of it, in the same references."""
         raw = self.capture(system, scenario, label)
         self.tracks.append(side_track(raw))
-        return normalised_with_diagnosis(raw, diagnose(raw), self.clock_start, self.options)
+        self.stops.append(Stop.from_dict(raw.get("stopped")))
+        words = getattr(system, "chain", REFERENCE)  # a stand-in side without a description speaks the contract's
+        return normalised_with_diagnosis(raw, diagnose(raw, vocabulary=words), self.clock_start, self.options)
 
     def noise(self, system: System, scenario: Scenario, first: Mapping[str, Any], label: str) -> list[NoiseEntry]:
         """Run the side again and diff it against its first run: whatever differs is noise. With a cache, the noise
@@ -101,7 +108,8 @@ class ScenarioRun:
         if cached is not None:
             return list(cached)
         second = self.side(system, scenario, f"{label} (calibration)")
-        noise = noise_from_self_diff(label, diff_timelines(first, second, scenario_name(scenario)))
+        noise = noise_from_self_diff(label, diff_timelines(first, second, scenario_name(scenario),
+                                                           list_keys=self.options.list_keys))
         if cache is not None:
             cache.put(key, noise)
         return noise
@@ -152,14 +160,16 @@ def final_status(normalised: Mapping[str, Any]) -> str | None:
     if not steps:
         return None
     items = (steps[-1].get("tables") or {}).get("execution-history") or {}
-    statuses = [str(item.get("status")) for _, item in sorted(items.items()) if isinstance(item, dict)]
+    statuses = [str(item.get("status")) for _, item in sorted(items.items())
+                if isinstance(item, dict) and "status" in item]  # server items have none
     return ",".join(statuses) or None
 
 
 def run_scenario(left: System, right: System, scenario: Scenario, run: ScenarioRun, calibrate: bool,
                  rules: RuleSet) -> ScenarioResult:
-    """Both sides of one scenario: divergences judged by noise and rules, each side's chain diagnosis; a side
-    failure is the scenario's error."""
+    """Both sides of one scenario: divergences judged by noise and rules, each side's chain diagnosis. A side the
+    system stopped early is compared as far as it ran (its stop first); a side that failed to run (SideError), or both
+    sides refused alike, is the scenario's error."""
     name = scenario_name(scenario)
     result = ScenarioResult(scenario=name, timings=run.timings, tracks=run.tracks)
     left_label, right_label = system_name(left), system_name(right)
@@ -169,10 +179,14 @@ def run_scenario(left: System, right: System, scenario: Scenario, run: ScenarioR
         left_timeline, result.left_chain = run.diagnosed_side(left, scenario, left_label)
         right_timeline, result.right_chain = run.diagnosed_side(right, scenario, right_label)
         result.left_final, result.right_final = final_status(left_timeline), final_status(right_timeline)
-        result.divergences = diff_timelines(left_timeline, right_timeline, name)
-        if calibrate:
-            result.noise = (run.noise(left, scenario, left_timeline, left_label)
-                            + run.noise(right, scenario, right_timeline, right_label))
+        result.error = both_refused(left_timeline, right_timeline, *run.stops)
+        if result.error is None:  # both refused alike: nothing was compared, so no divergence and no noise either
+            result.divergences = (stop_divergences(name, left_timeline, right_timeline, *run.stops)
+                                  + diff_timelines(left_timeline, right_timeline, name,
+                                                   list_keys=run.options.list_keys))
+            if calibrate:
+                result.noise = (run.noise(left, scenario, left_timeline, left_label)
+                                + run.noise(right, scenario, right_timeline, right_label))
     except SideError as error:
         result.error = str(error)
     result.divergences = classify(result.divergences, rules, result.noise).divergences
@@ -202,6 +216,14 @@ def scenario_source(scenario: Scenario) -> object:
     return Path(path).resolve() if path is not None else scenario
 
 
+def with_declared_normalisation(options: NormaliseOptions, left: System, right: System,
+                                rules: RuleSet) -> NormaliseOptions:
+    """The options with both systems' and the rules file's `normalise:` sections on top, for both sides alike
+    (a bad declaration is an InputError before any scenario runs)."""
+    declared = [getattr(system, "normalise", None) for system in (left, right)]  # stand-in sides may have none
+    return options.with_declared(declared_transformers(declared, rules.normalisation))
+
+
 def run_parity(left: System, right: System, scenarios: list[Scenario], backend: str, rules: RuleSet | None = None,
                calibrate: bool = True, progress: ProgressListener | None = None, *, runner: SideRunner | None = None,
                options: NormaliseOptions | None = None, clock_start: int = DEFAULT_START,
@@ -211,14 +233,18 @@ def run_parity(left: System, right: System, scenarios: list[Scenario], backend: 
     longest first; the result is the serial run's (scenarios in the same order)."""
     rules = rules or RuleSet()
     runner = runner or run_side
-    options = options or NormaliseOptions()
+    options = with_declared_normalisation(options or NormaliseOptions(), left, right, rules)
     started = time.perf_counter()
     result = ParityResult(left=system_name(left), right=system_name(right), backend=backend,
                           rules_source=rules.source, calibrated=calibrate, strict=strict)
 
     def one(scenario: Scenario) -> ScenarioResult:
+        # timed here, in whichever process runs it: the side runs and all the scenario's work around them
+        scenario_started = time.perf_counter()
         run = ScenarioRun(runner, backend, options, clock_start, noise_cache)
-        return run_scenario(left, right, scenario, run, calibrate, rules)
+        outcome = run_scenario(left, right, scenario, run, calibrate, rules)
+        outcome.wall_seconds = time.perf_counter() - scenario_started
+        return outcome
 
     jobs = jobs if backend in PARALLEL_BACKENDS else 1
     result.scenarios = run_ordered(distinct_scenarios(scenarios), one, jobs, scenario_name, progress,

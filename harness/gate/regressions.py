@@ -10,6 +10,7 @@ from drs_parity.diagnose.doctor import diagnose
 from drs_parity.diagnose.evidence import collect_evidence
 from drs_parity.fixtures.regressions import (
     DEFAULT_BASE, DEFAULT_SCENARIO, Regression, VariantSystem, load_regression, regressed_system,
+    with_regression_faults,
 )
 from drs_parity.fixtures.scenario import load_scenarios
 from drs_parity.fixtures.scenario_model import Scenario
@@ -84,11 +85,13 @@ def check_regression(regression: Regression | str | None, backend: str = "moto",
     """
     if isinstance(regression, str):
         regression = load_regression(regression)
-    scenario = load_scenarios([regression.scenario if regression else DEFAULT_SCENARIO])[0]
+    scenario = with_regression_faults(load_scenarios([regression.scenario if regression else DEFAULT_SCENARIO])[0],
+                                      regression)
     with regressed_system(regression) if regression else contextlib.nullcontext() as variant:
         right = variant.system if variant is not None else load_system(DEFAULT_BASE)
         runner = _RecordingRunner(right, variant, cache if cache is not None else {})
         parity = run_parity(load_system(left), right, [scenario], backend, calibrate=False, runner=runner)
     if runner.timeline is None:  # the right side failed to run: the parity result carries the error
         return RegressionOutcome(regression, parity, None)
-    return RegressionOutcome(regression, parity, diagnose(runner.timeline.to_dict(), runner.evidence))
+    diagnosis = diagnose(runner.timeline.to_dict(), runner.evidence, right.chain)
+    return RegressionOutcome(regression, parity, diagnosis)

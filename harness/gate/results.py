@@ -9,6 +9,7 @@ from drs_parity.compare.order import ordered
 from drs_parity.compare.tracks import Track
 from drs_parity.diagnose.diagnosis import Diagnosis
 from drs_parity.errors import ExitCode
+from drs_parity.gate.shard import Shard
 
 PARITY, ERROR = "parity", "error"  # a scenario's status besides DIVERGENCE
 STATUSES = (DIVERGENCE, ACCEPTED, NOISE)  # the statuses a classified divergence can have
@@ -29,6 +30,9 @@ class ScenarioResult:
     left_chain: Diagnosis | None = None  # the doctor on each side's timeline (normalised references)
     right_chain: Diagnosis | None = None
     tracks: list[Track] = field(default_factory=list)  # each side's status track, left then right, as far as they ran
+    # The scenario's whole wall time (side runs, normalising, diffing, the doctor, calibration or its reuse); not
+    # compared: no two runs share it.
+    wall_seconds: float | None = field(default=None, compare=False)
 
     def with_status(self, status: str) -> list[Divergence]:
         """Divergences with `status` (divergence | accepted | noise), causes before effects."""
@@ -48,8 +52,8 @@ class ScenarioResult:
 
     @property
     def seconds(self) -> float:
-        """Wall time of every side run of this scenario."""
-        return sum(self.timings.values())
+        """The scenario's wall time from start to result; the sum of its side runs where that was not measured."""
+        return self.wall_seconds if self.wall_seconds is not None else sum(self.timings.values())
 
     @property
     def first_step(self) -> list[Divergence]:
@@ -71,11 +75,24 @@ class ParityResult:
     calibrated: bool = True
     seconds: float = 0.0
     strict: bool = False  # --strict: a stale rule fails the gate
+    shard: Shard | None = None  # the slice of the matrix this run is (None: the whole of it)
+    matrix: list[str] = field(default_factory=list)  # the whole matrix's cell names, when recorded
+
+    @property
+    def cells(self) -> list[str]:
+        """The whole matrix's cell names: those recorded, else this run's own scenarios."""
+        return list(self.matrix) or [result.scenario for result in self.scenarios]
+
+    @property
+    def partial(self) -> bool:
+        """Whether this run is one shard of several: the others' scenarios are not in it."""
+        return self.shard is not None and self.shard.count > 1
 
     @property
     def strict_failure(self) -> bool:
-        """Whether --strict fails this run on its stale rules."""
-        return self.strict and bool(self.stale_rules)
+        """Whether --strict fails this run on its stale rules; a shard of several cannot tell (a rule may match in
+        another shard): `drs-parity merge` decides."""
+        return self.strict and bool(self.stale_rules) and not self.partial
 
     @property
     def exit_code(self) -> ExitCode:

@@ -1,4 +1,4 @@
-"""The machine-readable report (JSON, `schemaVersion` 2)."""
+"""The machine-readable report (JSON, `schemaVersion` 3): what the other renderings show, and what merge reads."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import json
 from typing import Any
 
 from drs_parity.compare.divergence import Divergence
+from drs_parity.compare.tracks import Track
 from drs_parity.gate.results import ParityResult, ScenarioResult
+from drs_parity.report.runtime_failures import runtime_failures
 from drs_parity.report.texts import headline, record_of
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+SIDES = ("left", "right")
 
 
 def divergence_json(d: Divergence) -> dict[str, Any]:
@@ -26,6 +29,15 @@ def first_divergence_json(result: ScenarioResult, left: str, right: str) -> dict
             "path": first[0].path, "count": len(first), "headline": headline(result, left, right)}
 
 
+def track_json(track: Track | None) -> Track | None:
+    """A side's status track with each step's executions in the order of their stable numbers (`execution 1`, `2`,
+    ...): the table scan lists them in an order no two runs share."""
+    if track is None:
+        return None
+    return [{**step, "executions": sorted(step["executions"], key=lambda e: (len(e["id"]), e["id"]))}
+            for step in track]
+
+
 def scenario_summary(result: ScenarioResult, left: str, right: str) -> dict[str, Any]:
     """One scenario's entry of the JSON report."""
     return {
@@ -36,6 +48,8 @@ def scenario_summary(result: ScenarioResult, left: str, right: str) -> dict[str,
         "firstDivergence": first_divergence_json(result, left, right),
         "counts": {status: len(result.with_status(status)) for status in ("divergence", "accepted", "noise")},
         "timings": {name: round(value, 3) for name, value in result.timings.items()},
+        "tracks": dict(zip(SIDES, [track_json(track) for track in [*result.tracks, None, None]])),
+        "runtimeFailures": runtime_failures(result, left, right),
     }
 
 
@@ -45,7 +59,8 @@ def to_json(result: ParityResult) -> dict[str, Any]:
         "schemaVersion": SCHEMA_VERSION,
         "left": result.left, "right": result.right, "backend": result.backend,
         "verdict": result.verdict, "exitCode": int(result.exit_code), "calibrated": result.calibrated,
-        "rules": {"source": result.rules_source},
+        "rules": {"source": result.rules_source}, "strict": result.strict,
+        "shard": result.shard.to_dict() if result.shard else None, "matrix": result.cells,
         "scenarios": [scenario_summary(scenario, result.left, result.right) for scenario in result.scenarios],
         "divergences": [divergence_json(d) for d in result.all_with_status("divergence")],
         "accepted": [divergence_json(d) for d in result.all_with_status("accepted")],

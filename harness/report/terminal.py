@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TextIO
 
@@ -10,6 +11,18 @@ from drs_parity.report.blocks import summary_rows
 from drs_parity.report.markdown import markdown_table
 from drs_parity.report.runtime_failures import failure_line, one_line
 from drs_parity.report.texts import STATUS_MARK, chain_line, headline, verdict_line
+
+ERROR_LIMIT = 300  # characters of an errored scenario's reason (a refused request and its answer fit)
+# An error's trailing note in brackets, such as `[the timeline so far (3 steps): PATH]`: kept whole, never cut.
+TRAILING_NOTE = re.compile(r"^(?P<reason>.*?)(?P<note> \[[^\[\]]*\])?$", re.DOTALL)
+
+
+def error_line(error: str) -> str:
+    """Why a scenario errored, on one line: the reason cut like any message, its trailing note (where the timeline
+    so far is) whole."""
+    match = TRAILING_NOTE.match(" ".join(error.split()))
+    assert match is not None, "the pattern matches any text"
+    return one_line(match["reason"], ERROR_LIMIT) + (match["note"] or "")
 
 
 def summary_table(result: ParityResult) -> str:
@@ -21,7 +34,7 @@ def terminal_summary(result: ParityResult) -> str:
     """What `drs-parity run` prints: summary table, why each erroring scenario errored, each scenario's Lambda runtime
     failures, each divergent scenario's chain and first divergence, verdict."""
     lines = [summary_table(result), ""]
-    errors = [f"{s.scenario}: error: {one_line(s.error)}" for s in result.scenarios if s.error]
+    errors = [f"{s.scenario}: error: {error_line(s.error)}" for s in result.scenarios if s.error]
     failures = [line for s in result.scenarios if (line := failure_line(s, result.left, result.right))]
     for block in (errors, failures):
         lines += [*block, ""] if block else []
@@ -54,7 +67,7 @@ class Progress:
         """On a terminal the line rewritten with the scenario's status; elsewhere a new line."""
         if not self.enabled:
             return
-        detail = one_line(result.error) if result.error else f"{len(result.active)} divergence(s)"
+        detail = error_line(result.error) if result.error else f"{len(result.active)} divergence(s)"
         line = f"{result.scenario} {STATUS_MARK[result.status]} ({detail}, {result.seconds:.1f}s)"
         self.stream.write(f"\r\x1b[K  {line}\n" if self.tty else f"drs-parity: {line}\n")
         self.stream.flush()

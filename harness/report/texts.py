@@ -13,6 +13,7 @@ from drs_parity.compare.order import kind_rank, ordered, records_of
 from drs_parity.compare.rules import PLACEHOLDER_REASON, RULE_KINDS
 from drs_parity.diagnose.diagnosis import Diagnosis
 from drs_parity.gate.results import ParityResult, ScenarioResult
+from drs_parity.gate.stops import STOPPED, stopped_request
 
 VALUE_LIMIT = 300  # characters of a value shown in Markdown/HTML (JSON keeps it whole)
 TEXT_LIMIT = 120  # characters of evidence or a log message in a headline or verdict
@@ -146,8 +147,26 @@ def rule_path(d: Divergence) -> str:
     return pattern if pattern_problem(pattern) is None and glob_match(pattern, d.path) else glob_escape(d.path)
 
 
+def answer_text(value: Any, absent: bool) -> str:
+    """One side's answer in a stop divergence: `500 {"message": "..."}`, or `(absent)`."""
+    if absent or not isinstance(value, dict):
+        return short_value(value, absent)
+    return f"{value.get('status')} {short_value(value.get('body'))}"
+
+
+def stop_text(d: Divergence, request: str, left: str, right: str) -> str:
+    """A side the system stopped: `right stopped: api POST /x — left 201 {...} · right 500 {...}`."""
+    sides = ((left, d.left, d.left_absent), (right, d.right, d.right_absent))
+    stopped = " and ".join(side for side, value, _ in sides if isinstance(value, dict) and value.get(STOPPED))
+    answers = " · ".join(f"{side} {answer_text(value, absent)}" for side, value, absent in sides)
+    return f"{stopped or 'a side'} stopped: api {request} — {answers}"
+
+
 def change_text(d: Divergence, left: str, right: str) -> str:
     """One divergence as a sentence: who logged/called what the other did not, else both values."""
+    request = stopped_request(d)
+    if request is not None:
+        return stop_text(d, request, left, right)
     verbs = {"logs": "logged", "calls": "called"}
     if d.kind in verbs and d.path == record_of(d):
         if d.left_absent or d.right_absent:

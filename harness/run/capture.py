@@ -41,15 +41,44 @@ class StepCapture:
     until: dict[str, Any] | None = None  # until steps only: outcome met|unmet, at, waited, status
     # sides with state machines only: machine logical id -> [{name, status, statesPassed, error}], oldest first
     state_machines: dict[str, list[dict[str, Any]]] | None = None
+    # invocation records Lambda sent to on-success/on-failure destinations during the step (only when there are)
+    destinations: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         result = asdict(self)
         if self.until is None:
             del result["until"]
+        if not self.destinations:
+            del result["destinations"]
         machines = result.pop("state_machines")
         if machines is not None:
             result["stateMachines"] = machines
         return result
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Where and why a side stopped early: the system under test refused a request the scenario needs (a non-2xx
+    answer, or a 2xx without the id it had to return). A result of the system, compared like any other."""
+
+    step: int  # the step that could not be completed (a setup refused is step 0, captured up to the refusal)
+    name: str  # that step's label
+    reason: str  # one line: what was needed, the request, its status and body
+    response_step: int  # the step whose captured `api` list holds the refusing response
+    response_index: int  # its position in that list
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "name": self.name, "reason": self.reason,
+                "response": {"step": self.response_step, "api": self.response_index}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Stop | None:
+        """The stop a timeline's `stopped` holds (None: the side ran every step)."""
+        if not data:
+            return None
+        response = data.get("response") or {}
+        return cls(int(data["step"]), str(data.get("name", "")), str(data.get("reason", "")),
+                   int(response.get("step", data["step"])), int(response.get("api", 0)))
 
 
 @dataclass
@@ -61,13 +90,17 @@ class Timeline:
     steps: list[StepCapture] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)  # "group:KEY" / "plan:KEY" / "execution:N" -> generated id
     current_execution: str | None = None
+    stopped: Stop | None = None  # set when the system refused what the scenario needs; the steps are those so far
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        result = {
             "side": self.side, "scenario": self.scenario, "backend": self.backend,
             "clockStart": self.clock_start, "ids": dict(self.ids),
             "currentExecution": self.current_execution, "steps": [step.to_dict() for step in self.steps],
         }
+        if self.stopped is not None:  # only on a side that stopped, so a complete run's capture is unchanged
+            result["stopped"] = self.stopped.to_dict()
+        return result
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, sort_keys=False, default=plain_value)
@@ -148,7 +181,15 @@ def invocation_record(invocation: Invocation, role: str, console: bool) -> dict[
               "console": console}
     if invocation.error is not None:
         record["stackTrace"] = list(invocation.stack_trace or [])
+    attempt, duplicate = getattr(invocation, "attempt", 1), getattr(invocation, "duplicate", False)
+    if attempt > 1 or duplicate:  # Lambda's retry of an async event, or a second delivery of one
+        record.update(attempt=attempt, duplicate=duplicate)
     return record
+
+
+def destination_record(delivery: Mapping[str, Any], role_of: RoleOf) -> dict[str, Any]:
+    """An invocation record Lambda sent to a destination: the function by its role, the record as sent."""
+    return {**plain_value(dict(delivery)), "function": role_of(delivery["function"])}
 
 
 def call_record(call: Mapping[str, Any], role: str, console: bool) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import json
 import re
 import uuid
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any, Iterator
 from urllib.parse import urlencode
 
@@ -19,9 +20,11 @@ from drs_parity.fixtures.scenario_model import (
     AdvanceStep, ApiStep, ExecutionActionStep, Scenario, StartStep, Step, UntilStep,
 )
 from drs_parity.fixtures.system import System, load_system
-from drs_parity.run.capture import ApiRecord, InvocationCapture, StepCapture, Timeline, plain_item, scan_tables
+from drs_parity.run.capture import (ApiRecord, InvocationCapture, StepCapture, Stop, Timeline, destination_record,
+                                   plain_item, scan_tables)
 from drs_parity.world.clock import VirtualClock
 from drs_parity.world.deploy import Stack
+from drs_parity.world.faults import install_faults
 from drs_parity.world.api_routes import ApiDeclarationError
 from drs_parity.world.gateway import ApiGateway, api_gateway
 from drs_parity.world.world import World
@@ -31,11 +34,31 @@ PLACEHOLDER = re.compile(r"\{(execution|plan:[^{}]+|group:[^{}]+)\}")
 
 
 class RunError(DrsParityError, RuntimeError):
-    """The run could not go on (deploy failed, a fixture item was refused, ...); `timeline` holds what was captured."""
+    """The harness or its configuration could not go on: a template that does not deploy, an API that cannot be
+    routed, a scenario the DRS emulator refuses, an unknown placeholder, a world failure. `timeline` holds what was
+    captured. What the system under test answers is never a RunError: a refusal stops the side (SystemRefused)."""
 
     def __init__(self, message: str, timeline: Timeline | None = None) -> None:
         super().__init__(message)
         self.timeline = timeline
+
+
+class SystemRefused(Exception):
+    """The system under test refused a request the scenario needs (it answered non-2xx, or 2xx without the id it
+    had to return): behaviour, not an error. The side stops there; `stop` says where and why."""
+
+    def __init__(self, stop: Stop) -> None:
+        super().__init__(stop.reason)
+        self.stop = stop
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refused start, kept until a later step needs the execution it should have created."""
+
+    step: int  # the step whose captured api list holds the response
+    where: str  # the step as the scenario names it (steps[i])
+    answer: str  # `POST /executions answered 409 {...}`
 
 
 def run_side(system: System | str, scenario: Scenario | str, backend: str = "moto", clock_start: float | None = None,
@@ -72,13 +95,20 @@ class SideRun:
         self.stack: Stack | None = None  # set by deploy(), the first thing setup() does
         self.gateway: ApiGateway | None = None  # the stack's API, also set by deploy()
         self._roles: dict[str, str] = {}
+        self._deliveries_seen = 0  # the host's destination deliveries already captured
+        self._step: tuple[int, str] = (0, "setup")  # the step running now (index, label)
+        self._refused_start: Refusal | None = None  # the last start the system refused
 
     # -- the run ----------------------------------------------------------------------------------------------------
     def run(self) -> Timeline:
+        """Every step captured; a side the system stopped keeps its steps so far and says why in `stopped`."""
         try:
             self.setup()
             for index, step in enumerate(self.scenario.steps, start=1):
+                self._step = (index, step.label())
                 self.run_step(index, step)
+        except SystemRefused as refused:
+            self.timeline.stopped = refused.stop
         except RunError as error:
             error.timeline = self.timeline
             raise
@@ -88,10 +118,20 @@ class SideRun:
         mark = self._invocation_mark()
         self.deploy()
         self.seed_drs()
+        assert self.stack is not None
+        install_faults(self.world, self.stack, self.system, self.scenario.world_faults())  # Lambda, DynamoDB, events
         self.seed_target_accounts()
         self.world.host.start_schedules()
-        records = self.create_protection_groups() + self.create_recovery_plans()
-        self.capture(0, "setup", "setup", records, mark)
+        records: list[ApiRecord] = []
+        refused: SystemRefused | None = None
+        try:
+            self.create_protection_groups(records)
+            self.create_recovery_plans(records)
+        except SystemRefused as error:
+            refused = error
+        self.capture(0, "setup", "setup", records, mark)  # before stopping: the refusing response is the result
+        if refused is not None:
+            raise refused
 
     def deploy(self) -> None:
         stack_name = f"drs-parity-{self.system.name}-{self.scenario.name}"
@@ -138,32 +178,31 @@ class SideRun:
                     "externalId": account.external_id}
             dynamodb.put_item(TableName=table, Item={k: serializer.serialize(v) for k, v in item.items()})
 
-    def create_protection_groups(self) -> list[ApiRecord]:
-        records = []
+    def create_protection_groups(self, records: list[ApiRecord]) -> None:
+        """POST each group, appending its response to `records` (kept when the system refuses one)."""
         for index, group in enumerate(self.scenario.protection_groups):
-            record = self.api("POST", "/protection-groups", group.request_body())
-            self._require_created(record, f"protectionGroups[{index}] (key {group.key!r})")
-            self.timeline.ids[f"group:{group.key}"] = record.body["groupId"]
-            records.append(record)
-        return records
+            records.append(self.api("POST", "/protection-groups", group.request_body()))
+            item = f"protectionGroups[{index}] (key {group.key!r})"
+            self.timeline.ids[f"group:{group.key}"] = self._created_id(records, "groupId", item)
 
-    def create_recovery_plans(self) -> list[ApiRecord]:
-        records = []
+    def create_recovery_plans(self, records: list[ApiRecord]) -> None:
+        """POST each plan (groups by their generated ids), appending its response to `records`."""
         group_ids = {key.partition(":")[2]: value for key, value in self.timeline.ids.items()
                      if key.startswith("group:")}
         for index, plan in enumerate(self.scenario.recovery_plans):
-            record = self.api("POST", "/recovery-plans", plan.request_body(group_ids))
-            self._require_created(record, f"recoveryPlans[{index}] (key {plan.key!r})")
-            self.timeline.ids[f"plan:{plan.key}"] = record.body["planId"]
-            records.append(record)
-        return records
+            records.append(self.api("POST", "/recovery-plans", plan.request_body(group_ids)))
+            item = f"recoveryPlans[{index}] (key {plan.key!r})"
+            self.timeline.ids[f"plan:{plan.key}"] = self._created_id(records, "planId", item)
 
     @staticmethod
-    def _require_created(record: ApiRecord, item: str) -> None:
-        if not 200 <= record.status < 300:
-            body = json.dumps(record.body, default=str)
-            raise RunError(f"setup: creating {item} failed: {record.method} {record.path} answered "
-                           f"{record.status} {body}")
+    def _created_id(records: list[ApiRecord], id_field: str, item: str) -> str:
+        """The id the last setup response returned; a refusal (non-2xx, or no id) stops the side at setup."""
+        record = records[-1]
+        created = _returned_id(record, id_field)
+        if created is None:
+            raise SystemRefused(Stop(0, "setup", f"setup: creating {item} failed: {_answer(record, id_field)}",
+                                     response_step=0, response_index=len(records) - 1))
+        return created
 
     # -- steps ------------------------------------------------------------------------------------------------------
     def run_step(self, index: int, step: Step) -> None:
@@ -172,7 +211,7 @@ class SideRun:
         until: dict[str, Any] | None = None
         where = f"steps[{index - 1}]"
         if isinstance(step, StartStep):
-            records.append(self.start_execution(step, where))
+            records.append(self.start_execution(step, index, where))
         elif isinstance(step, AdvanceStep):
             self.advance(step.seconds)
         elif isinstance(step, UntilStep):
@@ -185,15 +224,18 @@ class SideRun:
             records.append(self.api(step.method, self.resolve(step.path, where), body, query))
         self.capture(index, step.label(), step.kind, records, mark, until)
 
-    def start_execution(self, step: StartStep, where: str) -> ApiRecord:
+    def start_execution(self, step: StartStep, index: int, where: str) -> ApiRecord:
+        """POST the start; a refusal is captured like any answer and stops the side only when a step needs it."""
         body = {"planId": self.timeline.ids[f"plan:{step.plan}"], "executionType": step.execution_type,
                 "initiatedBy": step.initiated_by}
         record = self.api("POST", "/executions", body)
-        execution_id = record.body.get("executionId") if isinstance(record.body, dict) else None
-        if 200 <= record.status < 300 and execution_id:
-            number = sum(1 for key in self.timeline.ids if key.startswith("execution:")) + 1
-            self.timeline.ids[f"execution:{number}"] = execution_id
-            self.timeline.current_execution = execution_id
+        execution_id = _returned_id(record, "executionId")
+        if execution_id is None:
+            self._refused_start = Refusal(index, where, _answer(record, "executionId"))
+            return record
+        number = sum(1 for key in self.timeline.ids if key.startswith("execution:")) + 1
+        self.timeline.ids[f"execution:{number}"] = execution_id
+        self.timeline.current_execution = execution_id
         return record
 
     def advance(self, seconds: int) -> None:
@@ -258,10 +300,16 @@ class SideRun:
         return self.timeline.ids[name]
 
     def _current_execution(self, where: str) -> str:
-        if self.timeline.current_execution is None:
-            raise RunError(f"{where}: there is no current execution (the start step was refused; "
-                           f"see its response in the timeline)")
-        return self.timeline.current_execution
+        """The execution the last accepted start created; none because the system refused the start stops the side."""
+        if self.timeline.current_execution is not None:
+            return self.timeline.current_execution
+        refusal = self._refused_start
+        if refusal is None:  # the scenario's validation puts a start first: reaching here is the harness's fault
+            raise RunError(f"{where}: there is no current execution and no start step before it")
+        index, name = self._step
+        raise SystemRefused(Stop(index, name, f"{where}: there is no current execution: the start ({refusal.where}) "
+                                              f"was refused: {refusal.answer}",
+                                 response_step=refusal.step, response_index=0))
 
     def physical_id(self, logical_id: str) -> str:
         assert self.stack is not None, "physical ids exist only once the stack is deployed"
@@ -284,12 +332,15 @@ class SideRun:
         invocations.add(all_invocations[mark:console_mark], self.role_of, console=False)
         invocations.add(all_invocations[console_mark:], self.role_of, console=True)
         tables = {name: self.table_name(name) for name in self.system.tables}
+        deliveries = self.world.host.deliveries
+        destinations, self._deliveries_seen = deliveries[self._deliveries_seen:], len(deliveries)
         self.timeline.steps.append(StepCapture(
             index=index, name=name, kind=kind, time=self.world.clock.now_int(),
             api=[record.to_dict() for record in records],
             tables=scan_tables(self.world.client("dynamodb"), tables, self._in_process_moto()),
             calls=invocations.calls, logs=invocations.logs, invocations=invocations.invocations, until=until,
             state_machines=self.world.stepfunctions.capture(),
+            destinations=[destination_record(delivery, self.role_of) for delivery in destinations],
         ))
 
     def _in_process_moto(self) -> tuple[str, str] | None:
@@ -298,6 +349,19 @@ class SideRun:
 
     def role_of(self, function_name: str) -> str:
         return self._roles.get(function_name, function_name)
+
+
+def _returned_id(record: ApiRecord, id_field: str) -> str | None:
+    """The id a 2xx answer returned in `id_field`; None for a refusal (non-2xx, or no such id in the body)."""
+    created = record.body.get(id_field) if isinstance(record.body, dict) else None
+    return created if 200 <= record.status < 300 and isinstance(created, str) and created else None
+
+
+def _answer(record: ApiRecord, id_field: str) -> str:
+    """A refusing answer on one line: `POST /executions answered 409 {...}` (or `... 201 without a groupId: {...}`)."""
+    body = json.dumps(record.body, default=str)
+    without = f" without a{'n' if id_field[0] in 'aeiou' else ''} {id_field}:" if 200 <= record.status < 300 else ""
+    return f"{record.method} {record.path} answered {record.status}{without} {body}"
 
 
 # -- expectations -----------------------------------------------------------------------------------------------------
@@ -327,10 +391,18 @@ def _unmet_until_steps(timeline: Timeline) -> Iterator[str]:
 
 
 def _final_execution_item(timeline: Timeline) -> dict[str, Any] | None:
+    """The current execution at the last step as users see it (the console's GET /executions/{id}, whose waves hold
+    their serverStatuses), else its item in execution-history."""
     if not timeline.steps or timeline.current_execution is None:
         return None
+    details = f"/executions/{timeline.current_execution}"
+    seen = [record["body"] for record in timeline.steps[-1].api
+            if record.get("method") == "GET" and record.get("path") == details and record.get("status") == 200]
+    if seen and isinstance(seen[-1], dict):
+        return seen[-1]
     items = timeline.steps[-1].tables.get("execution-history", [])
-    return next((item for item in items if item.get("executionId") == timeline.current_execution), None)
+    return next((item for item in items if item.get("executionId") == timeline.current_execution
+                 and "waves" in item), None)  # not one of its server items
 
 
 def _wave_problems(waves: list[dict[str, Any]], expected: tuple[str, ...]) -> Iterator[str]:

@@ -18,6 +18,7 @@ import botocore.session
 
 from drs_parity.errors import EnvironmentProblem
 from drs_parity.world.fast_responses import install_fast_dynamodb_responses
+from drs_parity.world.moto_workarounds import install_moto_workarounds
 
 # moto is imported where it is used, not here: its packages take 0.3 s (moto's core) to 2.3 s (every
 # CloudFormation model) to import, and nothing but a started world needs them.
@@ -175,7 +176,7 @@ class MotoBackend:
 
     def __init__(self, **_: Any) -> None:
         self._mock: Any = None
-        self._undo_fast_responses: Callable[[], None] | None = None
+        self._undo: list[Callable[[], None]] = []  # the fast paths and workarounds installed by start()
 
     def available(self) -> tuple[bool, str]:
         return True, "moto runs in-process"
@@ -185,12 +186,10 @@ class MotoBackend:
 
         self._mock = mock_aws()
         self._mock.start()
-        self._undo_fast_responses = install_fast_dynamodb_responses()
+        self._undo = [install_fast_dynamodb_responses(), install_moto_workarounds()]
 
     def stop(self) -> None:
-        if self._undo_fast_responses is not None:
-            self._undo_fast_responses()
-            self._undo_fast_responses = None
+        self._undo_patches()
         if self._mock is not None:
             # mock_aws.stop() re-creates every backend before forgetting it: run it under the world's moto settings,
             # or EC2 reloads its ~1,000 default AMIs per account and region only to drop them (the world's
@@ -198,6 +197,10 @@ class MotoBackend:
             with _environ_set(self.process_env()):
                 self._mock.stop()
             self._mock = None
+
+    def _undo_patches(self) -> None:
+        while self._undo:
+            self._undo.pop()()
 
     def reset(self) -> None:
         if self._mock is not None:
@@ -248,9 +251,11 @@ class MotoServerBackend(MotoBackend):
     def start(self) -> None:
         self._server = shared_moto_server(self._port)
         self._server.reset()
+        self._undo = [install_moto_workarounds()]  # the server's moto runs in this process
 
     def stop(self) -> None:
         self.reset()  # nothing of this world is left for the next one, even if it skips its own reset
+        self._undo_patches()
         self._server = None
 
     def reset(self) -> None:

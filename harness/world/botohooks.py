@@ -7,11 +7,13 @@
 
 from __future__ import annotations
 
+import io
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Mapping
 
 import boto3
 import botocore.handlers
+from botocore.awsrequest import AWSResponse
 
 Handler = Callable[..., Any]
 
@@ -73,6 +75,18 @@ def _install() -> None:
     for position, (kind, dispatcher) in enumerate(_DISPATCHERS.items()):
         if id(dispatcher) not in installed:
             botocore.handlers.BUILTIN_HANDLERS.insert(position, (kind, dispatcher))
+
+
+class RawBody(io.BytesIO):
+    """The raw stream botocore reads an AWSResponse's body from."""
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.getvalue()
+
+
+def wire_response(url: str, status: int, headers: Mapping[str, str], body: bytes) -> AWSResponse:
+    """An HTTP answer a before-send handler gives instead of the network; botocore parses (and retries) it."""
+    return AWSResponse(url, status, dict(headers), RawBody(body))
 
 
 def fresh_default_session() -> None:

@@ -20,6 +20,7 @@ from drs_parity.errors import DrsParityError
 from drs_parity.fixtures.cloudformation import parse_template
 from drs_parity.world.api_routes import for_moto
 from drs_parity.world.code import FunctionCode, package_template
+from drs_parity.world.destinations import without_invoke_configs
 from drs_parity.world.schedules import Schedule
 from drs_parity.world.template_eval import StackContext, TemplateProblem, resolve
 
@@ -204,7 +205,8 @@ def deploy_stack(cloudformation: Any, template_path: str | Path, stack_name: str
     """
     resolved = resolved_template(load_template(Path(template_path).read_text()), stack_name, parameters,
                                  cloudformation.meta.region_name)
-    body = for_moto(json.dumps(resolved, default=str), supported_types)  # API types moto cannot create: left out
+    # the API types and EventInvokeConfigs moto cannot create are left out (the host reads them from the template)
+    body = without_invoke_configs(for_moto(json.dumps(resolved, default=str), supported_types), supported_types)
     template = load_template(body)
     packaged = package_template(template, Path(template_path).resolve().parent)  # local code: placeholders
     problems = packaged.problems + check_template(template, supported_types)

@@ -1,4 +1,4 @@
-"""What the function host knows: deployed functions, schedule rules and their targets, invocations, API answers."""
+"""What the function host knows: deployed functions and schedule rules (read from the backend), invocations, answers."""
 
 from __future__ import annotations
 
@@ -53,6 +53,9 @@ class Invocation:
     result: Any = None
     stack_trace: list[str] = field(default_factory=list)
     slept: float = 0.0  # seconds the handler asked to sleep (botocore retry back-off included); none really pass
+    attempt: int = 1  # of an asynchronous event: 2 and 3 are Lambda's retries after a failure
+    duplicate: bool = False  # a second delivery of an asynchronous event (the same request id)
+    timeout_after_calls: int | None = None  # a scripted timeout: the AWS calls that complete before Lambda ends it
 
 
 @dataclass
@@ -61,3 +64,28 @@ class ApiResponse:
     headers: dict[str, str]
     body: Any
     raw: str
+
+
+def read_function(lambda_client: Any, name: str, logical_id: str) -> DeployedFunction:
+    """A deployed function as the backend describes it (its code comes from the stack, not from here)."""
+    config = lambda_client.get_function_configuration(FunctionName=name)
+    return DeployedFunction(
+        name=config["FunctionName"], arn=config["FunctionArn"], handler=config["Handler"],
+        environment=dict(config.get("Environment", {}).get("Variables", {})), role_arn=config.get("Role", ""),
+        logical_id=logical_id, memory_size=int(config.get("MemorySize", 128)),
+        timeout=int(config.get("Timeout", 3)), runtime=config.get("Runtime", ""),
+    )
+
+
+def read_rule(events_client: Any, physical_id: str, logical_id: str) -> ScheduleRule | None:
+    """A schedule rule and its targets as the backend describes them; None for an event-pattern rule."""
+    name = physical_id.rsplit("/", 1)[-1]  # the physical id is the name (moto) or the ARN
+    rule = events_client.describe_rule(Name=name)
+    if not rule.get("ScheduleExpression"):
+        return None  # an event-pattern rule: nothing fires it on a clock
+    targets = events_client.list_targets_by_rule(Rule=name)["Targets"]
+    return ScheduleRule(
+        name=rule["Name"], arn=rule["Arn"], expression=rule["ScheduleExpression"], state=rule["State"],
+        targets=[RuleTarget(target["Id"], target["Arn"], target.get("Input")) for target in targets],
+        logical_id=logical_id,
+    )

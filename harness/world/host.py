@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import itertools
 import json
@@ -14,15 +13,20 @@ from typing import Any, Callable, Iterator, Mapping
 from drs_parity.errors import DrsParityError
 from drs_parity.world import botohooks
 from drs_parity.world.apigateway import Gateway, api_response, proxy_event
-from drs_parity.world.clock import TimerHandle, VirtualClock
+from drs_parity.world.clock import VirtualClock
 from drs_parity.world.code import CodePackage, FunctionCode, runtime_problem
 from drs_parity.world.deploy import Stack
-from drs_parity.world.functions import ApiResponse, DeployedFunction, Invocation, RuleTarget, ScheduleRule
-from drs_parity.world.invoke import Answer, error_answer, invoke_result, lambda_answer, read_payload, streaming
+from drs_parity.world.destinations import Destinations, invoke_configs
+from drs_parity.world.functions import (ApiResponse, DeployedFunction, Invocation, ScheduleRule, read_function,
+                                        read_rule)
+from drs_parity.world.invoke import (Answer, error_answer, invoke_result, lambda_answer, on_the_wire, read_payload,
+                                     streaming, throttled_answer)
+from drs_parity.world.lambda_async import AsyncConfig, AsyncEvent, AsyncQueue, invocation_record
+from drs_parity.world.lambda_faults import FunctionTimedOut, LambdaFaults, stop_at_timeout_point, timeout_error
 from drs_parity.world.runtime import (LambdaContext, LambdaHandler, RuntimeFailure, captured_output,
                                       environ_without_aws, json_safe, load_handler, marshal, replaced_environ,
-                                      sleep_recorded_in)
-from drs_parity.world.schedules import Schedule
+                                      runtime_environment, sleep_recorded_in)
+from drs_parity.world.schedules import ScheduleRunner
 
 ClientFactory = Callable[[str], Any]  # service -> harness-internal boto3 client
 CallGuard = Callable[[DeployedFunction, str, str, dict], "tuple[str, str] | tuple[str, str, int] | None"]
@@ -34,6 +38,7 @@ _INTERNAL = "drs_parity_internal"
 _PARAMS = "drs_parity_params"
 _CALLER = "drs_parity_caller"
 _SNAPSHOT = "drs_parity_params_snapshot"  # JSON-safe params as the code passed them, before botocore touches them
+_ON_THE_WIRE = "drs_parity_invoke_on_the_wire"  # an Invoke answered per HTTP attempt (botocore retries a throttle)
 
 MAX_DRAIN = 10_000  # async invocations per drain before we call it a runaway loop
 
@@ -52,6 +57,17 @@ def mark_harness_client(client: Any) -> Any:
     return client
 
 
+def call_params(context: dict[str, Any]) -> dict[str, Any]:
+    """The params of the call whose botocore request context this is (the harness's own calls included)."""
+    return context.get(_PARAMS, {})
+
+
+def function_call(context: dict[str, Any]) -> tuple[Invocation, dict[str, Any]] | None:
+    """(the invocation making the call, its params as the code passed them); None for the harness's own calls."""
+    caller = context.get(_CALLER)
+    return None if caller is None else (caller, context[_SNAPSHOT])
+
+
 # -- the host ----------------------------------------------------------------------------------------------------------
 class FunctionHost:
     """Runs the functions of one world in this process, the way Lambda, EventBridge and API Gateway would."""
@@ -67,9 +83,13 @@ class FunctionHost:
         self.rules: list[ScheduleRule] = []
         self.invocations: list[Invocation] = []
         self.undelivered: list[dict[str, str]] = []  # schedule targets that name no loaded function
+        self.deliveries: list[dict[str, Any]] = []  # invocation records sent to destinations, in order
+        self.faults = LambdaFaults()  # scripted: duplicate deliveries, throttles, timeouts
         self._client = client_factory
         self._base_env = base_env
-        self._queue: collections.deque[Invocation] = collections.deque()
+        self._async = AsyncQueue(clock, self._run_event, self._as_action, self.faults, self._finish_event)
+        self._destinations = Destinations(client_factory, self._invoke_destination)
+        self.schedules = ScheduleRunner(clock, self._deliver_tick)
         self._running: list[Invocation] = []
         self._depth = 0
         self._listeners: list[Callable[[Invocation], None]] = []
@@ -77,7 +97,6 @@ class FunctionHost:
         self._ids = itertools.count(1)
         self._root_levels: dict[str, int] = {}
         self._unregister: list[Callable[[], None]] = []
-        self._timers: list[TimerHandle] = []
         self._answerers: dict[str, ServiceAnswerer] = {}  # service id -> what answers its calls in-process
         self._idle_hooks: list[Callable[[], bool]] = []  # other work due now: each returns whether it ran any
 
@@ -87,6 +106,7 @@ class FunctionHost:
         self._unregister = [
             botohooks.register("before-parameter-build", self._remember_call),
             botohooks.register("before-call", self._answer_call),
+            botohooks.register("before-send", self._answer_invoke_attempt, service="lambda"),
             botohooks.register("after-call", self._record_call),
             botohooks.register("after-call-error", self._record_call_error),
         ]
@@ -96,6 +116,11 @@ class FunctionHost:
             unregister()
         self._unregister = []
         self.stop_schedules()
+        self._async.close()
+
+    def register_hook(self, kind: str, handler: Callable[..., Any], service: str = "") -> None:
+        """Listen to botocore events (see botohooks.register) until the host stops, after the host's own handler."""
+        self._unregister.append(botohooks.register(kind, handler, service))
 
     # -- what is deployed ------------------------------------------------------------------------------------------
     def load(self, stack: Stack, code_for: CodeFor | None = None) -> None:
@@ -104,7 +129,7 @@ class FunctionHost:
         A function's code is the template's local folder, else `code_for(logical id)` (the system description's),
         else the directory you run in; its layers come from the template.
         """
-        functions = [self._read_function(physical, logical)
+        functions = [read_function(self._client("lambda"), physical, logical)
                      for logical, physical in stack.resources.items()
                      if stack.resource_types.get(logical) == "AWS::Lambda::Function"]
         for function in functions:
@@ -118,9 +143,17 @@ class FunctionHost:
             self.add_function(function)
         for logical, physical in stack.resources.items():
             if stack.resource_types.get(logical) == "AWS::Events::Rule":
-                rule = self._read_rule(physical, logical)
+                rule = read_rule(self._client("events"), physical, logical)
                 if rule is not None:
                     self.add_rule(rule)
+        try:
+            self._async.configs.update(invoke_configs(stack, self.region, self.account_id))
+        except ValueError as exc:
+            raise HostError(f"AWS::Lambda::EventInvokeConfig {exc}") from exc
+
+    def set_async_config(self, function: str, config: AsyncConfig) -> None:
+        """What Lambda does with `function`'s failed async events (a template's EventInvokeConfig does it too)."""
+        self._async.configs[function] = config
 
     def add_function(self, function: DeployedFunction) -> None:
         """Deploy `function` (a cold start): its code folder, else the directory you run in, then its layers."""
@@ -133,28 +166,6 @@ class FunctionHost:
 
     def add_rule(self, rule: ScheduleRule) -> None:
         self.rules.append(rule)
-
-    def _read_function(self, name: str, logical_id: str) -> DeployedFunction:
-        config = self._client("lambda").get_function_configuration(FunctionName=name)
-        return DeployedFunction(
-            name=config["FunctionName"], arn=config["FunctionArn"], handler=config["Handler"],
-            environment=dict(config.get("Environment", {}).get("Variables", {})), role_arn=config.get("Role", ""),
-            logical_id=logical_id, memory_size=int(config.get("MemorySize", 128)),
-            timeout=int(config.get("Timeout", 3)), runtime=config.get("Runtime", ""),
-        )
-
-    def _read_rule(self, physical_id: str, logical_id: str) -> ScheduleRule | None:
-        events = self._client("events")
-        name = physical_id.rsplit("/", 1)[-1]  # the physical id is the name (moto) or the ARN
-        rule = events.describe_rule(Name=name)
-        if not rule.get("ScheduleExpression"):
-            return None  # an event-pattern rule: nothing fires it on a clock
-        targets = events.list_targets_by_rule(Rule=name)["Targets"]
-        return ScheduleRule(
-            name=rule["Name"], arn=rule["Arn"], expression=rule["ScheduleExpression"], state=rule["State"],
-            targets=[RuleTarget(target["Id"], target["Arn"], target.get("Input")) for target in targets],
-            logical_id=logical_id,
-        )
 
     def find(self, name_or_arn: str) -> DeployedFunction | None:
         """Match a function as Lambda does: name, full ARN, partial ARN, with or without a qualifier."""
@@ -193,7 +204,7 @@ class FunctionHost:
         with self._top_level_action():
             invocation = self._new_invocation(function, trigger, payload if payload is not None else {})
             if invocation_type == "Event":
-                self._queue.append(invocation)
+                self._submit(function, invocation.event, trigger, prepared=invocation)
             else:
                 self._run(invocation)
         return invocation
@@ -202,12 +213,10 @@ class FunctionHost:
         """Run queued Event invocations first-in first-out, including those they queue, then the idle hooks (work
         due now elsewhere, e.g. Step Functions executions), until neither has any left."""
         for _ in range(MAX_DRAIN):
-            if self._queue:
-                self._run(self._queue.popleft())
-            elif not any(hook() for hook in self._idle_hooks):
+            if not self._async.run_next() and not any(hook() for hook in self._idle_hooks):
                 return
-        upcoming = self._queue[0].function if self._queue else "the idle hooks"
-        raise HostError(f"the async queue still had {len(self._queue)} invocations after {MAX_DRAIN} runs "
+        upcoming = self._async.next_function() or "the idle hooks"
+        raise HostError(f"the async queue still had {len(self._async)} invocations after {MAX_DRAIN} runs "
                         f"(next: {upcoming}): a function keeps invoking itself?")
 
     def _require(self, name: str) -> DeployedFunction:
@@ -229,12 +238,48 @@ class FunctionHost:
     def _new_invocation(self, function: DeployedFunction, trigger: str, event: Any) -> Invocation:
         return Invocation(function=function.name, trigger=trigger, event=event, request_id=self._next_id())
 
+    # -- asynchronous events -------------------------------------------------------------------------------------------
+    def _submit(self, function: DeployedFunction, event: Any, trigger: str,
+                prepared: Invocation | None = None) -> None:
+        request_id = prepared.request_id if prepared is not None else self._next_id()
+        self._async.submit(AsyncEvent(function.name, event, request_id, trigger, self.clock.now(), prepared=prepared))
+
+    def _run_event(self, event: AsyncEvent) -> Invocation:
+        invocation = event.prepared or Invocation(function=event.function, trigger=event.trigger, event=event.payload,
+                                                  request_id=event.request_id)
+        event.prepared = None
+        invocation.attempt, invocation.duplicate = event.runs + 1, event.duplicate
+        return self._run(invocation)
+
+    def _as_action(self, callback: Callable[[], None]) -> None:
+        with self._top_level_action():
+            callback()
+
+    def _finish_event(self, event: AsyncEvent, condition: str, config: AsyncConfig) -> None:
+        """An event is done (run, retried out, or too old): its record goes to the destination configured for it."""
+        destination = config.destination(condition)
+        if destination is None:
+            return
+        arn = self.functions[event.function].arn
+        record = invocation_record(event, condition, arn, self.clock.isoformat())
+        error = self._destinations.send(destination, record, condition, arn)
+        self.deliveries.append({"time": self.clock.now_int(), "function": event.function, "condition": condition,
+                                "destination": destination, "record": record, "error": error})
+
+    def _invoke_destination(self, arn: str, record: Any) -> bool:
+        function = self.find(arn)
+        if function is not None:
+            self._submit(function, record, "event")
+        return function is not None
+
     def _next_id(self) -> str:
         return str(uuid.UUID(int=next(self._ids), version=4))
 
     def _run(self, invocation: Invocation) -> Invocation:
         function = self.functions[invocation.function]
         invocation.started = self.clock.now()
+        invocation.timeout_after_calls = self.faults.timeout_point(function.name, invocation.trigger,
+                                                                   invocation.started)
         self.invocations.append(invocation)
         self._running.append(invocation)
         try:
@@ -243,7 +288,11 @@ class FunctionHost:
                     captured_output(invocation.logs, self._root_levels, function.name), sleep_recorded_in(invocation):
                 result = self._handler(function)(invocation.event,
                                                  LambdaContext(function, invocation.request_id, self.clock))
+                if invocation.timeout_after_calls is not None:
+                    raise FunctionTimedOut()  # it returned at its timeout point: Lambda had already ended it
                 invocation.result = marshal(result)
+        except FunctionTimedOut:
+            invocation.error = timeout_error(invocation.request_id, function.timeout)
         except RuntimeFailure as failure:
             invocation.error = {"type": failure.error_type, "message": str(failure)}
         except Exception as exc:  # the handler's failure is Lambda's errorType/errorMessage, not the harness's
@@ -269,17 +318,7 @@ class FunctionHost:
 
     def _function_environ(self, function: DeployedFunction,
                           package: CodePackage) -> contextlib.AbstractContextManager[None]:
-        runtime = {
-            "AWS_LAMBDA_FUNCTION_NAME": function.name,
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
-            "_HANDLER": function.handler,
-            "LAMBDA_TASK_ROOT": package.folders[0],
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
-        }
+        runtime = runtime_environment(function, package.folders[0], self.region)
         return replaced_environ(environ_without_aws({**self._base_env(), **function.environment, **runtime}))
 
     # -- botocore hooks ----------------------------------------------------------------------------------------------
@@ -293,15 +332,35 @@ class FunctionHost:
         service = model.service_model.service_id.hyphenize()
         params = context.get(_PARAMS, {})
         caller: Invocation | None = context.get(_CALLER)
+        if caller is not None:
+            stop_at_timeout_point(caller)
         if caller is not None and self._guard is not None:
             denied = self._guard(self.functions[caller.function], service, model.name, context[_SNAPSHOT])
             if denied is not None:
                 code, message, *status = denied
                 return error_answer(code, message, status[0] if status else 403, self._next_id())
         if service == "lambda" and model.name == "Invoke":
+            if self._throttle_pending(params):
+                context[_ON_THE_WIRE] = params  # answered per attempt at before-send, so botocore retries 429s
+                return None
             return self._serve_invoke(params)
         answerer = self._answerers.get(service)
         return answerer(model.name, params) if answerer is not None else None
+
+    def _throttle_pending(self, params: dict[str, Any]) -> bool:
+        function = self.find(params.get("FunctionName", ""))
+        synchronous = params.get("InvocationType", "RequestResponse") == "RequestResponse"
+        return synchronous and function is not None and self.faults.throttle_pending(function.name, self.clock.now())
+
+    def _answer_invoke_attempt(self, request: Any, **_: Any) -> Any:
+        """One HTTP attempt of a synchronous Invoke while its function is throttled: 429, or the invocation."""
+        params = (request.context or {}).get(_ON_THE_WIRE)
+        if params is None:
+            return None
+        function = self._require(params["FunctionName"])
+        if self.faults.throttled(function.name, self.clock.now()):
+            return throttled_answer(self._next_id())
+        return on_the_wire(self._serve_invoke(params))
 
     def _serve_invoke(self, params: dict[str, Any]) -> Answer:
         request_id = self._next_id()
@@ -315,7 +374,7 @@ class FunctionHost:
         if invocation_type == "DryRun":
             return lambda_answer(204, {"StatusCode": 204, "Payload": streaming(b"")}, request_id)
         if invocation_type == "Event":
-            self._queue.append(self._new_invocation(function, "event", payload))
+            self._submit(function, payload, "event")
             if self._depth == 0 and not self._running:  # called from outside any action: this call is the action
                 self.drain()
             return lambda_answer(202, {"StatusCode": 202, "Payload": streaming(b"")}, request_id)
@@ -344,40 +403,30 @@ class FunctionHost:
 
     # -- schedules -----------------------------------------------------------------------------------------------------
     def start_schedules(self) -> None:
-        """Put every ENABLED rule on the clock; the first firing is one period (or the next cron minute) away."""
-        for rule in self.rules:
-            if rule.state == "ENABLED":
-                try:
-                    schedule = Schedule(rule.expression)
-                except ValueError as exc:
-                    raise HostError(f"rule {rule.name}: {exc}") from exc
-                self._arm(rule, schedule, schedule.next_after(self.clock.now()))
+        """Put every ENABLED rule on the clock; the first tick is one period (or the next cron minute) away."""
+        try:
+            self.schedules.start(self.rules)
+        except ValueError as exc:
+            raise HostError(str(exc)) from exc
 
     def stop_schedules(self) -> None:
-        for timer in self._timers:
-            timer.cancel()
-        self._timers = []
+        self.schedules.stop()
 
-    def _arm(self, rule: ScheduleRule, schedule: Schedule, when: float) -> None:
-        def fire() -> None:
-            self._arm(rule, schedule, schedule.next_after(when))
-            self._fire(rule)
-
-        self._timers.append(self.clock.call_at(when, fire, name=f"rule:{rule.name}"))
-
-    def _fire(self, rule: ScheduleRule) -> None:
+    def _deliver_tick(self, rule: ScheduleRule, when: float, deliveries: int) -> None:
+        """EventBridge invokes each target asynchronously with the tick's event (twice: the same event twice)."""
         with self._top_level_action():
             for target in rule.targets:
                 function = self.find(target.arn)
                 if function is None:
                     self.undelivered.append({"rule": rule.name, "target": target.arn, "time": self.clock.isoformat()})
                     continue
-                event = json.loads(target.input) if target.input else self._scheduled_event(rule)
-                self._queue.append(self._new_invocation(function, "schedule", event))
+                event = json.loads(target.input) if target.input else self._scheduled_event(rule, when)
+                for _ in range(deliveries):
+                    self._submit(function, event, "schedule")
 
-    def _scheduled_event(self, rule: ScheduleRule) -> dict[str, Any]:
+    def _scheduled_event(self, rule: ScheduleRule, when: float) -> dict[str, Any]:
         return {"version": "0", "id": self._next_id(), "detail-type": "Scheduled Event", "source": "aws.events",
-                "account": self.account_id, "time": self.clock.isoformat(int(self.clock.now())),
+                "account": self.account_id, "time": self.clock.isoformat(int(when)),
                 "region": self.region, "resources": [rule.arn], "detail": {}}
 
     # -- API Gateway ---------------------------------------------------------------------------------------------------

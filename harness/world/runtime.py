@@ -232,6 +232,21 @@ def _turn_environ(current: Mapping[str, str], wanted: Mapping[str, str]) -> None
             os.environ[key] = value
 
 
+def runtime_environment(function: DeployedFunction, task_root: str, region: str) -> dict[str, str]:
+    """The variables the Lambda runtime sets for the function (its own environment comes on top of the base)."""
+    return {
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
+        "_HANDLER": function.handler,
+        "LAMBDA_TASK_ROOT": task_root,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+    }
+
+
 def environ_without_aws(extra: Mapping[str, str]) -> dict[str, str]:
     """The process environment minus AWS/LocalStack/Lambda settings, plus `extra` (so nothing leaks in)."""
     kept = {key: value for key, value in os.environ.items() if not key.startswith(_ENV_PREFIXES_NOT_INHERITED)}

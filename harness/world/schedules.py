@@ -1,9 +1,15 @@
-"""EventBridge schedule expressions: rate(N unit) and six-field cron, and when each next fires."""
+"""EventBridge schedules: rate and cron expressions, ticks on the virtual clock, scripted late, skipped or doubled."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
+from typing import Callable
+
+from drs_parity.world.clock import TimerHandle, VirtualClock
+from drs_parity.world.fault_window import Window
+from drs_parity.world.functions import ScheduleRule
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((.+)\)$")
@@ -114,3 +120,62 @@ def _next_cron_minute(fields: list[set[int] | None], when: float, expression: st
         if moment.year > 2199:
             break
     raise ValueError(f"schedule expression {expression!r} never fires")
+
+
+# -- ticks on the clock ------------------------------------------------------------------------------------------------
+TickDelivery = Callable[[ScheduleRule, float, int], None]  # (rule, the tick's scheduled time, deliveries of it)
+TICK_FAULTS = ("late", "skip", "double")
+
+
+@dataclass
+class _TickFault:
+    kind: str  # late | skip | double
+    window: Window  # of rule names
+    delay: float = 0.0  # late: seconds after the tick's time
+
+
+class ScheduleRunner:
+    """Every ENABLED rule ticking on the clock; a tick is delivered on time, or late, skipped or twice as scripted."""
+
+    def __init__(self, clock: VirtualClock, deliver: TickDelivery) -> None:
+        self._clock = clock
+        self._deliver = deliver
+        self._faults: list[_TickFault] = []
+        self._timers: list[TimerHandle] = []
+
+    def add_fault(self, kind: str, window: Window, delay: float = 0.0) -> None:
+        if kind not in TICK_FAULTS:
+            raise ValueError(f"unknown tick fault {kind!r}: valid are {', '.join(TICK_FAULTS)}")
+        self._faults.append(_TickFault(kind, window, delay))
+
+    def start(self, rules: list[ScheduleRule]) -> None:
+        """The first tick is one period (or the next cron minute) away; ValueError naming a rule that cannot tick."""
+        for rule in rules:
+            if rule.state == "ENABLED":
+                try:
+                    schedule = Schedule(rule.expression)
+                except ValueError as exc:
+                    raise ValueError(f"rule {rule.name}: {exc}") from exc
+                self._arm(rule, schedule, schedule.next_after(self._clock.now()))
+
+    def stop(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers = []
+
+    def _arm(self, rule: ScheduleRule, schedule: Schedule, when: float) -> None:
+        def tick() -> None:
+            self._arm(rule, schedule, schedule.next_after(when))
+            self._tick(rule, when)
+
+        self._timers.append(self._clock.call_at(when, tick, name=f"rule:{rule.name}"))
+
+    def _tick(self, rule: ScheduleRule, when: float) -> None:
+        fault = next((fault for fault in self._faults if fault.window.take(rule.name, when)), None)
+        if fault is None:
+            self._deliver(rule, when, 1)
+        elif fault.kind == "late":
+            self._timers.append(self._clock.call_at(when + fault.delay, lambda: self._deliver(rule, when, 1),
+                                                    name=f"late:{rule.name}"))
+        elif fault.kind == "double":
+            self._deliver(rule, when, 2)

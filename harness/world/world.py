@@ -14,7 +14,7 @@ from drs_parity.world import botohooks
 from drs_parity.world.backends import Credentials, backend_class, boto_session
 from drs_parity.world.clock import VirtualClock
 from drs_parity.world.deploy import Stack, deploy_stack
-from drs_parity.world.drs import DrsEmulator, Ec2Launcher
+from drs_parity.world.drs import DrsEmulator, Ec2Launcher, InProcessMotoLauncher
 from drs_parity.world.host import FunctionHost, mark_harness_client
 from drs_parity.world.iam import IamGuard, enforce_iam
 from drs_parity.world.runtime import environ_without_aws, replaced_environ
@@ -127,7 +127,8 @@ class World:
                                             self.account_id).install()
 
     def _start_drs(self, exit_stack: contextlib.ExitStack) -> None:
-        self._drs = DrsEmulator(self.clock, launcher=Ec2Launcher(self._ec2_client),
+        launcher = InProcessMotoLauncher if self.backend.in_process else Ec2Launcher  # recovery instances in EC2
+        self._drs = DrsEmulator(self.clock, launcher=launcher(self._ec2_client),
                                 account_resolver=self.account_resolver)
         exit_stack.callback(self._drs.close)
         if self.drs_transport == "inprocess":

@@ -33,6 +33,10 @@ class DrsGateway:
             drs = self._drs(account_id, region)
             return all_pages(drs.describe_jobs, "items", filters={"jobIDs": sorted(job_ids)})
 
+    def jobs_created_since(self, account_id: str | None, region: str | None, from_date: str) -> list[dict[str, Any]]:
+        with reported_as_call_error():
+            return all_pages(self._drs(account_id, region).describe_jobs, "items", filters={"fromDate": from_date})
+
     def describe_source_servers(
         self, account_id: str | None, region: str | None, server_ids: list[str]
     ) -> list[dict[str, Any]]:

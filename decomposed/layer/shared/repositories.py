@@ -7,11 +7,21 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from shared import clients, config
+from shared.domain import storage
 from shared.domain.lifecycle import is_final_execution
 from shared.errors import client_error_code
 
 Item = dict[str, Any]
 CONDITION_FAILED = "ConditionalCheckFailedException"
+WRITES_PER_BATCH = 25  # BatchWriteItem's limit
+BATCH_RESENDS = 3  # UnprocessedItems are sent again at once, this many times at most
+
+
+class ServerItemsNotWritten(Exception):
+    """Server items BatchWriteItem still left unprocessed after every resend."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"UnprocessedItems: {count} server items not written")
 
 
 def to_plain(value: Any) -> Any:
@@ -97,16 +107,40 @@ class ExecutionRepository:
         return clients.dynamodb_table(config.execution_history_table())
 
     def get(self, execution_id: str) -> Item | None:
-        """One Query on the hash key: the caller need not know the plan (the range key)."""
-        page = self._table.query(KeyConditionExpression=Key("executionId").eq(execution_id))
-        items = page.get("Items", [])
-        return to_plain(items[0]) if items else None
+        """The execution as read: one Query on the hash key (pages past 1 MB followed) for the execution item and
+        its server items, assembled; the caller need not know the plan (the range key)."""
+        key = Key("executionId").eq(execution_id)
+        return storage.execution_as_read(list(_all_pages(self._table.query, KeyConditionExpression=key)))
+
+    def get_item(self, execution_id: str) -> Item | None:
+        """The execution item only (it sorts before its server items, so a Query of one item); its waves'
+        serverStatuses come back empty."""
+        page = self._table.query(KeyConditionExpression=Key("executionId").eq(execution_id), Limit=1)
+        return storage.execution_as_read([to_plain(item) for item in page.get("Items", [])])
 
     def create(self, item: Item) -> None:
-        self._table.put_item(Item=item, ConditionExpression=Attr("executionId").not_exists())
+        stored = {**item, "waves": storage.waves_to_store(item["waves"])}
+        self._table.put_item(Item=stored, ConditionExpression=Attr("executionId").not_exists())
 
     def list_all(self) -> list[Item]:
-        return list(_all_pages(self._table.scan))
+        """Every execution item; server items carry no status."""
+        return list(_all_pages(self._table.scan, FilterExpression=Attr("status").exists()))
+
+    def put_changed_servers(self, execution: Item, as_read: dict[storage.WaveServer, Item]) -> None:
+        """Puts the server items whose status changed since `as_read`, 25 a BatchWriteItem; raises ClientError, or
+        ServerItemsNotWritten when DynamoDB keeps leaving some unprocessed."""
+        items = storage.server_items_to_write(execution, as_read)
+        for first in range(0, len(items), WRITES_PER_BATCH):
+            self._put_batch(items[first:first + WRITES_PER_BATCH])
+
+    def _put_batch(self, items: list[Item]) -> None:
+        pending: dict[str, Any] = {self._table.name: [{"PutRequest": {"Item": item}} for item in items]}
+        attempts = 1 + BATCH_RESENDS
+        while pending and attempts:
+            pending = self._table.meta.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            attempts -= 1
+        if pending:
+            raise ServerItemsNotWritten(sum(len(requests) for requests in pending.values()))
 
     def with_status(self, status: str) -> list[Item]:
         return list(
@@ -124,29 +158,45 @@ class ExecutionRepository:
         return min(active, key=lambda item: (item.get("startTime") or 0, item["executionId"]), default=None)
 
     def update_if_status(self, execution: Item, fields: Item, statuses: Iterable[str]) -> bool:
-        """SETs `fields` only if the item exists and its status is one of `statuses`; False otherwise."""
+        """SETs `fields` only if the item exists, its status is one of `statuses` and its version is the one
+        `execution` was read at; the version is raised by one (in `execution` too). False when a condition fails."""
         names = {"#s": "status"}
         values: dict[str, Any] = {}
         assignments = []
         for index, (field, value) in enumerate(fields.items()):
             name = "#s" if field == "status" else f"#f{index}"
             names[name] = field
-            values[f":v{index}"] = value
+            values[f":v{index}"] = storage.waves_to_store(value) if field == "waves" else value
             assignments.append(f"{name} = :v{index}")
+        return self._set_versioned(execution, assignments, names, values, statuses)
+
+    def claim_wave_start(self, execution: Item, wave_number: int, statuses: Iterable[str]) -> bool:
+        """Writes the wave's startTime (already set in `execution`) before its StartRecovery, under the same
+        conditions as update_if_status: of two writers at the same version, one claims the start, the other gets
+        False and must not start it."""
+        names = {"#w": "waves", "#st": "startTime"}
+        values = {":started": execution["waves"][wave_number]["startTime"]}
+        return self._set_versioned(execution, [f"#w[{int(wave_number)}].#st = :started"], names, values, statuses)
+
+    def _set_versioned(self, execution: Item, assignments: list[str], names: dict[str, str], values: dict[str, Any],
+                       statuses: Iterable[str]) -> bool:
         status_placeholders = []
         for status in statuses:
             values[f":{status.lower()}"] = status
             status_placeholders.append(f":{status.lower()}")
+        version = int(execution["version"])
         try:
             self._table.update_item(
                 Key={"executionId": execution["executionId"], "planId": execution["planId"]},
-                UpdateExpression="SET " + ", ".join(assignments),
-                ConditionExpression=f"attribute_exists(executionId) AND #s IN ({', '.join(status_placeholders)})",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
+                UpdateExpression="SET " + ", ".join([*assignments, "#version = :next_version"]),
+                ConditionExpression=f"attribute_exists(executionId) AND #s IN ({', '.join(status_placeholders)}) "
+                                    "AND #version = :read_version",
+                ExpressionAttributeNames={**names, "#s": "status", "#version": "version"},
+                ExpressionAttributeValues={**values, ":read_version": version, ":next_version": version + 1},
             )
         except ClientError as exc:
             if _condition_failed(exc):
                 return False
             raise
+        execution["version"] = version + 1
         return True

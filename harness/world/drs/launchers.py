@@ -1,10 +1,12 @@
-"""Recovery instance launchers: real EC2 instances in the backend (Ec2Launcher) or invented ones (FakeLauncher)."""
+"""Recovery instance launchers: real EC2 instances (Ec2Launcher; InProcessMotoLauncher, no wire) or invented ones."""
 
 from __future__ import annotations
 
 import hashlib
 import itertools
 from typing import Any, Callable
+
+from drs_parity.world.moto_workarounds import run_instance
 
 from .models import SourceServer
 
@@ -45,6 +47,11 @@ class FakeLauncher:
         self.terminated.extend(instance_ids)
 
 
+def instance_tags(server: SourceServer) -> dict[str, str]:
+    """The tags of a server's recovery instance: its name, and the source server it recovers."""
+    return {"Name": server.display_name, SOURCE_SERVER_TAG: server.server_id}
+
+
 class Ec2Launcher:
     """Runs one real EC2 instance per launched server through `client_factory(account_id, region)` -> ec2 client."""
 
@@ -54,7 +61,7 @@ class Ec2Launcher:
 
     def launch(self, account_id: str, region: str, server: SourceServer, is_drill: bool) -> dict[str, str]:
         ec2 = self._client_factory(account_id, region)
-        tags = [{"Key": "Name", "Value": server.display_name}, {"Key": SOURCE_SERVER_TAG, "Value": server.server_id}]
+        tags = [{"Key": key, "Value": value} for key, value in instance_tags(server).items()]
         reservation = ec2.run_instances(
             ImageId=self._image_id(ec2, account_id, region), InstanceType=server.instance_type,
             MinCount=1, MaxCount=1, TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
@@ -83,3 +90,12 @@ class Ec2Launcher:
         filters = [{"Name": "name", "Values": [IMAGE_NAME_PATTERN]}]
         images = ec2.describe_images(Owners=["amazon"], Filters=filters)["Images"]
         return min((image["ImageId"] for image in images), default=FALLBACK_IMAGE_ID)
+
+
+class InProcessMotoLauncher(Ec2Launcher):
+    """Ec2Launcher for a moto running in this process: the instance RunInstances would make, made by moto's EC2 model
+    without the request's round trip through botocore and moto's serialiser (moto_workarounds.run_instance)."""
+
+    def launch(self, account_id: str, region: str, server: SourceServer, is_drill: bool) -> dict[str, str]:
+        image_id = self._image_id(self._client_factory(account_id, region), account_id, region)
+        return run_instance(account_id, region, image_id, server.instance_type, instance_tags(server))

@@ -362,3 +362,42 @@ def test_usage_errors_are_one_line_and_exit_2(argv, message, capsys):
 
 def test_the_doctor_checks_every_link_of_the_chain_in_its_order():
     assert [link for link, _, _ in doctor.CHECKS] == list(LINKS) and set(doctor.JUDGES) == set(LINKS)
+
+
+def test_status_polling_fails_when_the_execution_went_straight_to_a_final_status():
+    timeline = healthy()
+    for each, status in zip(timeline["steps"][1:], ("INITIATED", "FAILED", "FAILED")):
+        each["tables"]["execution-history"][0].update(
+            status=status, errorMessage="Wave 0 failed to start: ValidationException: no servers" if status == "FAILED"
+            else None)
+    result = check(timeline, "status-polling")
+    assert result.status == FAIL
+    assert result.evidence == ("status INITIATED → FAILED: POLLING was never reached "
+                               "(Wave 0 failed to start: ValidationException: no servers)")
+    assert diagnose(timeline).first_broken.link == "status-polling"
+
+
+PLAN_INDEX_ERROR = ("An error occurred (ValidationException) when calling the Query operation: The table does not "
+                    "have the specified index: PlanIdIndex")
+
+
+def test_aws_calls_names_a_failed_call_of_any_service_with_the_message_its_code_printed():
+    timeline = healthy()
+    guard = call("dynamodb", "Query", "ValidationException", "executions", TableName="history", IndexName="PlanIdIndex")
+    timeline["steps"][1]["calls"] += [guard] * 3
+    timeline["steps"][1]["logs"].append(log(f"Could not check running executions: {PLAN_INDEX_ERROR}", "executions"))
+    result = check(timeline, "aws-calls")
+    assert result.status == FAIL
+    assert result.evidence == ("executions dynamodb.Query on PlanIdIndex failed: ValidationException: The table does "
+                               "not have the specified index: PlanIdIndex, 3×")
+    assert diagnose(timeline, status_index()).first_broken.link == "aws-calls"
+
+
+@pytest.mark.parametrize("errors", [
+    ["ProvisionedThroughputExceededException", None],  # transient: the same call on the same table then succeeded
+    ["ConditionalCheckFailedException"],  # a conditional write whose condition did its job: an answer
+])
+def test_aws_calls_passes_transient_failures_and_failed_conditions_of_other_services(errors):
+    timeline = healthy()
+    timeline["steps"][2]["calls"] += [call("dynamodb", "UpdateItem", error, TableName="history") for error in errors]
+    assert check(timeline, "aws-calls").status == PASS

@@ -72,7 +72,7 @@ def test_the_command_writes_the_same_verdicts(cli_run: tuple[int, Path], result:
     assert code == 1
     report = json.loads((out / "report.json").read_text())
     scenario = report["scenarios"][0]
-    assert report["schemaVersion"] == 2
+    assert report["schemaVersion"] == 3
     assert (scenario["chain"]["left"]["verdict"], scenario["chain"]["right"]["verdict"]) == ("healthy",
                                                                                             "poller-invoked")
     assert scenario["firstDivergence"]["step"] == {"index": 2, "name": "advance 3m"}

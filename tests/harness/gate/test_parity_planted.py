@@ -42,7 +42,7 @@ def seed_regression(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def test_one_field_a_patched_poller_shows_hostnames_instead_of_names(seed_regression: Any) -> None:
     result = divergences(seed_regression)
-    path = f"tables.execution-history[<executionId:1>].waves[0].serverStatuses[{APP_01}].serverName"
+    path = f"tables.execution-history[<executionId:1>/0/{APP_01}].serverName"
     assert found(result, path) == ("app-01", "app-01.corp.example", 2, "advance 3m")
     assert {d.kind for d in result} == {"api", "tables"}  # calls, logs and statuses stay alike
 
@@ -81,7 +81,7 @@ def test_noise_calibration_finds_a_planted_nondeterminism(tmp_path: Path) -> Non
                          'if instance else None,', '"instanceType": __import__("uuid").uuid4().hex[:8],')
     result = run_parity(noisy, noisy, load_scenarios([SCENARIO]), "moto", calibrate=True)
     outcome = result.scenarios[0]
-    path = f"tables.execution-history[<executionId:1>].waves[0].serverStatuses[{APP_01}].instanceType"
+    path = f"tables.execution-history[<executionId:1>/0/{APP_01}].instanceType"
     assert {(entry.side, entry.step_index) for entry in outcome.noise if entry.path == path} == {
         ("planted_noise (left)", 2), ("planted_noise (right)", 2)}
     assert path in {d.path for d in outcome.with_status("noise")}
@@ -123,8 +123,12 @@ def test_cli_a_bad_rules_file_names_file_and_field(tmp_path: Path, capsys: pytes
                                       "(say why this divergence is accepted)\n"
 
 
-def test_a_side_that_cannot_run_is_a_harness_error_exit_2(tmp_path: Path) -> None:
+def test_a_handler_that_cannot_load_is_the_systems_answer_a_divergence_exit_1(tmp_path: Path) -> None:
+    # the start answers API Gateway's 502, so the side stops: its behaviour, compared, not a harness error
     broken = patched_copy(tmp_path, "planted_broken", "execution_handler/handler.py", "def lambda_handler(",
                           "def renamed_handler(")
     result = run_parity(load_system("monolithic"), broken, load_scenarios([SCENARIO]), "moto", calibrate=False)
-    assert result.exit_code == 2 and result.scenarios[0].error.startswith("planted_broken: ")
+    stop = result.scenarios[0].active[0]
+    assert result.exit_code == 1 and result.scenarios[0].error is None
+    assert (stop.path, stop.left["status"], stop.right["status"]) == ("steps[1].stopped[POST /executions]", 202, 502)
+

@@ -128,13 +128,13 @@ def test_without_calibration_the_same_nondeterminism_is_a_divergence() -> None:
 
 def test_json_report_schema() -> None:
     report = to_json(parity(MONOLITH, BROKEN, ("two-wave-drill", "recovery")))
-    assert report["schemaVersion"] == 2 and report["exitCode"] == 1 and report["verdict"] == "divergence"
+    assert report["schemaVersion"] == 3 and report["exitCode"] == 1 and report["verdict"] == "divergence"
     assert [s["name"] for s in report["scenarios"]] == ["two-wave-drill", "recovery"]
     assert report["scenarios"][0]["counts"] == {"divergence": 2, "accepted": 0, "noise": 0}
-    assert set(report["scenarios"][0]) >= {"chain", "firstDivergence"}
+    assert set(report["scenarios"][0]) >= {"chain", "firstDivergence", "tracks", "runtimeFailures"}
     first = report["divergences"][0]
     assert set(first) >= {"scenario", "kind", "path", "record", "left", "right", "firstStep", "steps", "status"}
-    assert set(report) >= {"accepted", "noise", "staleRules", "timings"}
+    assert set(report) >= {"accepted", "noise", "staleRules", "timings", "strict", "shard", "matrix"}
     json.dumps(report)
 
 

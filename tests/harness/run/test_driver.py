@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -11,6 +12,8 @@ from drs_parity.fixtures.cloudformation import read_template, write_template
 from drs_parity.run.driver import RunError, check_expectations, run_side
 from drs_parity.fixtures.scenario import load_scenarios
 from drs_parity.fixtures.system import load_system, resolve_system_path
+from drs_parity.run.capture import Stop
+from tests.harness.gate.refusing_system import refusing_system, start_and_read
 
 pytestmark = pytest.mark.slow  # easy to find: pytest -m slow tests/harness/run/test_driver.py
 
@@ -28,6 +31,7 @@ def test_two_wave_drill_on_the_monolith_meets_its_expectations(two_wave_timeline
     assert len(timeline.steps) == len(scenario.steps) + 1
     assert timeline.backend == "moto" and timeline.side == "monolithic"
     assert set(timeline.ids) == {"group:app", "group:web", "plan:main", "execution:1"}
+    assert timeline.stopped is None and "stopped" not in timeline.to_dict()  # a complete run's capture is unchanged
     json.dumps(timeline.to_dict())
 
 
@@ -50,7 +54,9 @@ def test_each_step_captures_console_reads_tables_calls_and_logs(two_wave_timelin
     assert any(c["service"] == "drs" and c["operation"] == "DescribeJobs" for c in advance.calls)
     assert any(line["message"].startswith("Polling execution: ") for line in advance.logs)
     history = advance.tables["execution-history"]
-    assert len(history) == 1 and not any(isinstance(v, float) and v.is_integer() for v in history[0].values())
+    executions = [item for item in history if "status" in item]  # server items (CONTRACT.md) carry no status
+    assert len(executions) == 1 and len(history) > 1
+    assert not any(isinstance(v, float) and v.is_integer() for item in history for v in item.values())
 
 
 def test_until_records_when_the_condition_was_met(two_wave_timeline) -> None:
@@ -79,14 +85,39 @@ def test_thirty_minute_drill_spans_thirty_virtual_minutes() -> None:
     assert timeline.steps[-1].time - timeline.clock_start == 30 * 60
 
 
-def test_refused_fixture_item_is_a_run_error_naming_it(tmp_path) -> None:
+def test_a_refused_fixture_item_stops_the_side_at_setup_with_its_answer_captured(tmp_path) -> None:
     scenario = load_scenarios(["recovery"])[0]
     text = scenario.path.read_text().replace("groupName: Billing application", "groupName: Billing database")
     duplicate = tmp_path / "recovery.yaml"
     duplicate.write_text(text)
-    with pytest.raises(RunError, match=r"protectionGroups\[1\] \(key 'app'\).*409.*DUPLICATE_NAME") as raised:
-        run_side("monolithic", str(duplicate))
-    assert raised.value.timeline is not None
+    timeline = run_side("monolithic", str(duplicate))  # the system's answer is a result, not a RunError
+    stop = timeline.stopped
+    assert (stop.step, stop.name, stop.response_step, stop.response_index) == (0, "setup", 0, 1)
+    assert re.fullmatch(r"setup: creating protectionGroups\[1\] \(key 'app'\) failed: POST /protection-groups "
+                        r"answered 409 \{.*DUPLICATE_NAME.*\}", stop.reason)
+    [setup] = timeline.steps  # captured before stopping: both answers, the 409 last, and the tables
+    assert [record["status"] for record in setup.api] == [201, 409]
+    assert len(setup.tables["protection-groups"]) == 1
+
+
+def test_a_refused_start_stops_the_side_at_the_step_that_needs_its_execution(tmp_path) -> None:
+    system = refusing_system(tmp_path, "tiny-409", "POST /executions 409")
+    timeline = run_side(system, start_and_read(tmp_path))
+    assert [step.name for step in timeline.steps] == ["setup", "start main DRILL"]
+    assert timeline.steps[1].api[0]["status"] == 409 and timeline.current_execution is None
+    assert timeline.stopped == Stop(
+        2, "api GET /executions/{execution}",
+        'steps[1]: there is no current execution: the start (steps[0]) was refused: POST /executions answered 409 '
+        '{"error": "REFUSED", "message": "POST /executions is refused"}', response_step=1, response_index=0)
+    saved = json.loads(timeline.to_json())["stopped"]
+    assert saved["response"] == {"step": 1, "api": 0} and Stop.from_dict(saved) == timeline.stopped
+
+
+def test_a_created_answer_without_its_id_stops_the_side(tmp_path) -> None:
+    timeline = run_side(refusing_system(tmp_path, "tiny-201", "POST /protection-groups 201"), start_and_read(tmp_path))
+    assert timeline.stopped.reason == (
+        "setup: creating protectionGroups[0] (key 'app') failed: POST /protection-groups answered 201 without a "
+        'groupId: {"error": "REFUSED", "message": "POST /protection-groups is refused"}')
 
 
 def test_unrouted_paths_answer_like_api_gateway_and_query_placeholders_resolve(tmp_path) -> None:

@@ -198,6 +198,11 @@ class RacingExecutions:
     def find(self, execution_id: str) -> dict[str, Any]:
         return json.loads(json.dumps(self.item))
 
+    read = find  # the execution as read: these items have no server statuses
+
+    def put_servers(self, item: dict[str, Any], read: Any) -> None:
+        """No server changed in these races."""
+
     def update(self, item: dict[str, Any], fields: Any, statuses: Any) -> None:
         self.writes += 1
         if self.losses:
@@ -238,7 +243,7 @@ def test_timed_out_is_logged_only_when_the_timeout_was_written(capsys: pytest.Ca
 
 def test_start_worker_logs_a_missing_execution(monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(dec_start_worker, "ExecutionRepository", lambda: SimpleNamespace(get=lambda _: None))
+    monkeypatch.setattr(dec_start_worker, "ExecutionRepository", lambda: SimpleNamespace(get_item=lambda _: None))
     dec_start_worker.run(StartExecutionEvent("e1", "p1"))
     assert json.loads(capsys.readouterr().out) == {"level": "INFO", "message": "Execution e1 not found",
                                                    "executionId": "e1"}
@@ -261,7 +266,7 @@ def test_terminate_groups_follow_the_first_wave_holding_an_instance(monkeypatch:
             calls.append((region, ids))
             return f"job-{region}"
 
-    monkeypatch.setattr(dec_executions, "_find", lambda _: execution)
+    monkeypatch.setattr(dec_executions, "_find", lambda _, with_servers=False: execution)
     monkeypatch.setattr(dec_executions, "DrsGateway", FakeDrs)
     monkeypatch.setattr(dec_executions, "AccountContexts", lambda: None)
     response = dec_executions.terminate_instances(dec_api.Request("POST", "/x", {"id": "e1"}))

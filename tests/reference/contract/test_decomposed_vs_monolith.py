@@ -5,7 +5,6 @@ order of appearance; times are compared as they are (both sides run on the same 
 """
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +13,9 @@ from drs_parity.run.driver import check_expectations, run_side
 from drs_parity.fixtures.scenario import load_scenarios
 from drs_parity.fixtures.system import load_system
 from drs_parity.world.world import World
+from tests.reference.scenarios import everyday_scenario_paths
 
-REPO = Path(__file__).resolve().parents[3]
-SCENARIOS = sorted((REPO / "fixtures" / "scenarios").glob("*.yaml"))
+SCENARIOS = everyday_scenario_paths()
 GENERATED_KEYS = {"executionId", "planId", "protectionGroupId", "groupId", "jobId", "instanceId", "privateIp"}
 EC2_DNS = re.compile(r"^ip-[0-9-]+\.(ec2|[a-z0-9-]+\.compute)\.internal$")
 

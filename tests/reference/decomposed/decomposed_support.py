@@ -46,16 +46,29 @@ class Deployed:
         return self.host.api_request(self.function(owner), method, path, body=body, query=query, claims=claims)
 
     def scan(self, table: str) -> list[dict[str, Any]]:
-        name = f"drs-orchestration-{table}-test"
+        params: dict[str, Any] = {"TableName": f"drs-orchestration-{table}-test"}
         deserializer = TypeDeserializer()
-        items = self.world.client("dynamodb").scan(TableName=name)["Items"]
-        return [{key: deserializer.deserialize(value) for key, value in item.items()} for item in items]
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self.world.client("dynamodb").scan(**params)
+            items += [{key: deserializer.deserialize(value) for key, value in item.items()} for item in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return items
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def snapshot(self) -> dict[str, Any]:
         return {table: sorted(self.scan(table), key=repr) for table in TABLES}
 
     def execution(self, execution_id: str) -> dict[str, Any]:
-        return next(item for item in self.scan("execution-history") if item["executionId"] == execution_id)
+        """The execution as read (CONTRACT.md "Items"): its item, each wave's serverStatuses from its server items."""
+        items = [item for item in self.scan("execution-history") if item["executionId"] == execution_id]
+        execution = next(item for item in items if "waves" in item)
+        servers = sorted((item for item in items if "sourceServerId" in item), key=lambda s: s["sourceServerId"])
+        for wave in execution["waves"]:
+            wave["serverStatuses"] = [{key: value for key, value in server.items()
+                                       if key not in ("executionId", "planId", "waveNumber")}
+                                      for server in servers if server["waveNumber"] == wave["waveNumber"]]
+        return execution
 
     def invocations_of(self, logical_id: str) -> list[Any]:
         name = self.function(logical_id)
@@ -137,11 +150,11 @@ def _active_execution(world: Deployed, plan: dict[str, Any], ids: list[str]) -> 
         job = drs.start_recovery(sourceServers=[{"sourceServerID": i} for i in chunk], isDrill=True)["job"]
         waves.append({"waveNumber": number, "waveName": f"w{number}", "status": "STARTED", "jobId": job["jobID"],
                       "region": "us-east-1", "accountId": ACCOUNT, "startTime": now, "endTime": None,
-                      "serverIds": chunk, "statusMessage": None, "serverStatuses": []})
+                      "serverIds": chunk, "statusMessage": None})
     item = {"executionId": "e-bench", "planId": plan["planId"], "planName": plan["planName"],
             "executionType": "DRILL", "status": "POLLING", "initiatedBy": "bench", "startTime": now,
             "endTime": None, "totalWaves": len(waves), "currentWave": len(waves) - 1, "lastPolledTime": None,
-            "pausedBeforeWave": None, "errorMessage": None, "waves": waves}
+            "pausedBeforeWave": None, "errorMessage": None, "waves": waves, "version": 1}
     serializer = TypeSerializer()
     world.world.client("dynamodb").put_item(TableName="drs-orchestration-execution-history-test",
                                             Item={k: serializer.serialize(v) for k, v in item.items()})

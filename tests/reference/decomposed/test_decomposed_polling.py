@@ -28,8 +28,9 @@ def test_one_poll_of_a_200_server_wave_batches_its_calls():
         # moto 5.2.1 pages DescribeInstances at 100 reservations even for InstanceIds (AWS does not): the
         # one request naming all 200 ids is followed by NextToken pages on moto only.
         assert counts.pop("ec2:DescribeInstances (next page)", 0) <= 1
+        # 200 new server items: 8 BatchWriteItem requests of 25 (CONTRACT.md "Poll", step 6)
         assert counts == {"dynamodb:Query": 1, "drs:DescribeJobs": 1, "drs:DescribeSourceServers": 1,
-                          "ec2:DescribeInstances": 1, "dynamodb:UpdateItem": 1}
+                          "ec2:DescribeInstances": 1, "dynamodb:BatchWriteItem": 8, "dynamodb:UpdateItem": 1}
         [describe] = [c for c in poll.calls if c["operation"] == "DescribeInstances" and "NextToken" not in c["params"]]
         assert len(describe["params"]["InstanceIds"]) == 200
         item = world.execution(execution_id)
@@ -42,7 +43,7 @@ def test_one_poll_of_1000_servers_asks_drs_for_source_servers_in_five_chunks():
     # Launches fail here (no EC2 instances) to keep the test fast; the EC2 batching is asserted above.
     counts = calls_of_one_poll(1000, launch_status="FAILED")
     assert counts == {"dynamodb:Query": 1, "drs:DescribeJobs": 1, "drs:DescribeSourceServers": 5,
-                      "dynamodb:UpdateItem": 1}
+                      "dynamodb:BatchWriteItem": 40, "dynamodb:UpdateItem": 1}
 
 
 def test_finder_polls_at_the_phase_interval_not_every_tick():

@@ -1,15 +1,14 @@
 """Every fixture scenario, run on the decomposed system from POST to its expected final status."""
 
-from pathlib import Path
-
 import pytest
 
 from drs_parity.run.driver import check_expectations, run_side
 from drs_parity.fixtures.scenario import load_scenarios
 from drs_parity.fixtures.system import load_system
 from drs_parity.world.world import World
+from tests.reference.scenarios import everyday_scenario_paths
 
-SCENARIOS = sorted((Path(__file__).resolve().parents[3] / "fixtures" / "scenarios").glob("*.yaml"))
+SCENARIOS = everyday_scenario_paths()
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[path.stem for path in SCENARIOS])

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 from drs_parity.fixtures.system import load_system
 from drs_parity.world.world import World
+from tests.reference.bench_module import bench
 
-ROOT = Path(__file__).resolve().parents[3]
-_spec = importlib.util.spec_from_file_location("calls_per_poll", ROOT / "bench" / "calls_per_poll.py")
-bench = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("calls_per_poll", bench)  # dataclasses look their module up while the class is built
-_spec.loader.exec_module(bench)
 
 FUNCTION = "drs-orchestration-api-handler-test"
 AWS_CALLS = ("drs:", "ec2:", "sts:")

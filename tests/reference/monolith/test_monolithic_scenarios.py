@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 
 from drs_parity.run.driver import check_expectations, run_side
-from drs_parity.fixtures.scenario import list_scenarios, load_scenarios
+from drs_parity.fixtures.scenario import load_scenarios
 from drs_parity.fixtures.system import load_system
 from drs_parity.world.world import World
+from tests.reference.scenarios import everyday_scenario_names
 
-SCENARIOS = list_scenarios()
+SCENARIOS = everyday_scenario_names()
 
 
 def final_details(timeline: Any) -> dict[str, Any]:

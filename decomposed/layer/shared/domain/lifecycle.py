@@ -39,19 +39,33 @@ def is_final_wave(wave: Wave) -> bool:
     return wave.get("status") in FINAL_WAVE_STATUSES
 
 
+def is_being_started(wave: Wave) -> bool:
+    """Claimed for a start (startTime written) with no DRS job recorded yet."""
+    return wave.get("status") == PENDING and wave.get("startTime") is not None and not wave.get("jobId")
+
+
 def is_active_wave(wave: Wave) -> bool:
-    return wave.get("status") in ACTIVE_WAVE_STATUSES
+    """Running in DRS, or about to: a wave being started is followed to its end like a running one."""
+    return wave.get("status") in ACTIVE_WAVE_STATUSES or is_being_started(wave)
+
+
+def mark_job_recorded(execution: Execution, wave_number: int, job_id: str) -> None:
+    execution["waves"][wave_number].update(status=STARTED, jobId=job_id)
+    execution["currentWave"] = wave_number
 
 
 def mark_wave_started(execution: Execution, wave_number: int, job_id: str, now: int) -> None:
     wave = execution["waves"][wave_number]
-    wave.update(status=STARTED, jobId=job_id, startTime=now)
-    execution.update(status=POLLING, currentWave=wave_number)
+    if wave.get("startTime") is None:
+        wave["startTime"] = now
+    mark_job_recorded(execution, wave_number, job_id)
+    execution["status"] = POLLING
 
 
 def mark_wave_start_failed(execution: Execution, wave_number: int, error_text: str, now: int) -> None:
     wave = execution["waves"][wave_number]
-    wave.update(status=FAILED, statusMessage=f"Failed to start recovery: {error_text}", endTime=now)
+    # a wave that never started keeps no startTime, though its start was claimed
+    wave.update(status=FAILED, statusMessage=f"Failed to start recovery: {error_text}", endTime=now, startTime=None)
     execution.update(status=FAILED, errorMessage=f"Wave {wave_number} failed to start: {error_text}", endTime=now)
     skip_pending_waves_after(execution, wave_number)
 
