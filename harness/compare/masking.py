@@ -35,8 +35,9 @@ class Masks:
         self.strings: dict[str, str] = {}
         self.literals: dict[tuple[type, Any], bool] = {}  # whether a number's (or bool's, null's) text holds an id
 
-    def key(self, record: Any) -> str:
-        return self.keys.get(record, self.computed)
+    def keys_of(self, records: list[Any]) -> list[str]:
+        """Each record's sort key (a record a step repeats keeps the key it had)."""
+        return self.keys.each(records, self.computed)
 
     def computed(self, record: Any) -> str:
         try:

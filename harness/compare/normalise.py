@@ -22,6 +22,7 @@ KINDS = ("api", "tables", "calls", "logs", "stateMachines")
 # Kinds compared only when both sides have them: a side without state machines has no stateMachines section.
 PAIRED_KINDS = ("stateMachines",)
 MACHINE_CALLS = "sfn"  # Step Functions calls are compared with the executions, when both sides have machines
+STEP_PARTS = ("index", "name", "time", "api", "tables", "logs", "stateMachines")  # and the calls compared
 
 # Record keys of the contract's tables: a field, or fields joined by "/" (those an item lacks left out). An
 # execution's server items share its hash key: they are told apart by wave and server (`<executionId:1>/0/s-1`),
@@ -128,6 +129,16 @@ def compared_calls(step: Mapping[str, Any], options: NormaliseOptions) -> list[d
             if call.get("service") in options.call_services or call.get("error") is not None]
 
 
+def compared_parts(step: Mapping[str, Any], options: NormaliseOptions) -> dict[str, Any]:
+    """What of a raw step normalisation reads: the rest (the calls of no compared service that succeeded, the
+    invocations, an until's outcome) never reaches the normalised step, so it is not worked on."""
+    parts = {name: step[name] for name in STEP_PARTS if name in step}
+    parts["calls"] = [call for call in step.get("calls") or []
+                      if call.get("service") in options.call_services or call.get("service") == MACHINE_CALLS
+                      or call.get("error") is not None]
+    return parts
+
+
 def machine_calls(step: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The Step Functions calls that succeeded: compared with the machines' executions, when both sides have them."""
     return [call for call in step.get("calls") or []
@@ -145,7 +156,7 @@ class Sections:
     def ordered(self, records: list[Any]) -> list[Any]:
         if len(records) <= 1:
             return list(records)
-        keys = self.masks.keys.each(records, self.masks.computed)
+        keys = self.masks.keys_of(records)
         return [records[index] for index in sorted(range(len(records)), key=keys.__getitem__)]
 
     def of(self, step: Mapping[str, Any]) -> list[Any]:
@@ -249,7 +260,8 @@ def normalise_timeline(timeline: Mapping[str, Any], clock_start: int | None = No
     options = options or NormaliseOptions()
     window = run_window(timeline, clock_start)
     with collector_paused():
-        steps = shared_steps(timeline.get("steps", []))  # canonical numbers; what a step repeats is one object
+        # canonical numbers; what a step repeats is one object
+        steps = shared_steps(compared_parts(step, options) for step in timeline.get("steps", []))
         ids = Identifiers(options.transformers)
         plain = Substitution(window, ids, registered_references(steps, options, ids))
         keyed = plain.keyed(options.list_keys)

@@ -12,6 +12,7 @@ Result = TypeVar("Result")
 PLAIN_LEAVES = frozenset((str, int, bool, type(None)))  # leaf types canonical already (exact types, not subclasses)
 EMPTY: dict[str, Any] = {}
 CONTAINERS = (dict, list, tuple)
+TEXT_TYPES = frozenset((str, type(None)))  # leaves `==` never equals to another type's
 SEARCHED_LIST = 64  # lists up to this long are searched for a record equal to one that moved
 MISSING = object()  # no result remembered (None is a result)
 
@@ -33,17 +34,17 @@ class Ambiguity:
         self._parts: dict[int, tuple[Any, list[tuple[Any, Any]]]] = {}  # the container kept alive with its parts
         self.plain: set[int] = set()  # ids of the containers (kept alive above) that hold no ambiguous leaf
 
-    def __call__(self, value: Any) -> bool:
-        """Whether `value` is, or holds, an ambiguous leaf."""
-        return bool(self.parts(value)) if isinstance(value, CONTAINERS) else ambiguous_leaf(value)
-
     def parts(self, container: Any) -> list[tuple[Any, Any]]:
         """(key or index, child) of the children that are ambiguous leaves or hold one."""
         hit = self._parts.get(id(container))
         if hit is None:
-            items = container.items() if isinstance(container, dict) else enumerate(container)
-            hit = self._parts[id(container)] = (container, [(key, item) for key, item in items if (
-                bool(self.parts(item)) if isinstance(item, CONTAINERS) else ambiguous_leaf(item))])
+            children = container.values() if isinstance(container, dict) else container
+            if set(map(type, children)) <= TEXT_TYPES or all(map(self.plain.__contains__, map(id, children))):
+                hit = self._parts[id(container)] = (container, [])  # only text, or records all judged: C speed
+            else:
+                items = container.items() if isinstance(container, dict) else enumerate(container)
+                hit = self._parts[id(container)] = (container, [(key, item) for key, item in items if (
+                    bool(self.parts(item)) if isinstance(item, CONTAINERS) else ambiguous_leaf(item))])
             if not hit[1]:
                 self.plain.add(id(container))
         return hit[1]
