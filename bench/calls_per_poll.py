@@ -4,9 +4,9 @@
 
 Generic over the system description (fixtures/systems/<name>.yaml): the stack is deployed on the moto backend,
 N source servers are loaded into the DRS emulator, the execution is started through the API when a protection
-group can hold the wave (N <= 200; DRS StartRecovery takes at most 200 servers) or else seeded as the contract's
-item with a DRS job created in the emulator, the clock runs until every server launched, and then each schedule
-rule fires once. Every AWS call of the invocations that tick caused is counted.
+group can list the wave's ids (N <= 200) or else seeded as the contract's item with one DRS job created in the
+emulator (a poll asks DescribeJobs once however many jobs a wave has), the clock runs until every server launched,
+and then each schedule rule fires once. Every AWS call of the invocations that tick caused is counted.
 """
 
 from __future__ import annotations
@@ -85,8 +85,9 @@ class Bench:
             "sourceServers": [{"sourceServerID": sid} for sid in ids], "isDrill": True, "tags": {}})["job"]
         now = self.world.clock.now_int()
         execution_id = str(uuid.uuid4())
-        wave = {"waveNumber": 0, "waveName": "All", "status": "STARTED", "jobId": job["jobID"], "region": REGION,
-                "accountId": ACCOUNT_ID, "startTime": now, "endTime": None, "serverIds": ids, "statusMessage": None}
+        wave = {"waveNumber": 0, "waveName": "All", "status": "STARTED", "jobId": job["jobID"],
+                "jobIds": [job["jobID"]], "region": REGION, "accountId": ACCOUNT_ID, "startTime": now, "endTime": None,
+                "serverIds": ids, "statusMessage": None}
         item = {"executionId": execution_id, "planId": str(uuid.uuid4()), "planName": "Bench",
                 "executionType": "DRILL", "status": "POLLING", "initiatedBy": "bench", "startTime": now,
                 "endTime": None, "totalWaves": 1, "currentWave": 0, "lastPolledTime": None,

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator
 import boto3
 from botocore.exceptions import ClientError, ParamValidationError
 
-DRS_FILTER_CHUNK = 200  # DescribeSourceServers accepts at most 200 ids per filter
+DRS_FILTER_CHUNK = 200  # DescribeSourceServers and TerminateRecoveryInstances take at most 200 ids a call
 EC2_INSTANCE_CHUNK = 1000  # DescribeInstances accepts at most 1000 ids per call
 ROLE_SESSION_NAME = "drs-orchestration"
 
@@ -40,7 +40,7 @@ def translated_errors() -> Iterator[None]:
         details = error.response.get("Error", {})
         raise AwsError(details.get("Code", "Unknown"), details.get("Message", "")) from error
     except ParamValidationError as error:
-        # e.g. a wave of more than 200 servers: the request never leaves the client
+        # e.g. a wave of no server (StartRecovery takes at least one): the request never leaves the client
         raise AwsError("ValidationException", " ".join(str(error).split())) from error
 
 
@@ -166,11 +166,15 @@ class DrsGateway:
     def describe_job_log_items(self, account_id: str, region: str, job_id: str) -> list[dict[str, Any]]:
         return all_pages(self._drs(account_id, region).describe_job_log_items, "items", jobID=job_id)
 
-    def terminate_recovery_instances(self, account_id: str, region: str, instance_ids: list[str]) -> str:
+    def terminate_recovery_instances(self, account_id: str, region: str, instance_ids: list[str]) -> list[str]:
+        """One termination job per chunk of 200 of `instance_ids` as ordered (the most one call takes), each chunk
+        sent sorted; the jobs in chunk order."""
         drs = self._drs(account_id, region)
-        with translated_errors():
-            answer = drs.terminate_recovery_instances(recoveryInstanceIDs=sorted(instance_ids))
-        return answer["job"]["jobID"]
+        jobs = []
+        for chunk in chunks(instance_ids, DRS_FILTER_CHUNK):
+            with translated_errors():
+                jobs.append(drs.terminate_recovery_instances(recoveryInstanceIDs=sorted(chunk))["job"]["jobID"])
+        return jobs
 
 
 class Ec2Gateway:

@@ -22,7 +22,8 @@ IDLE_POLL_INTERVAL = 120  # a DRS job still PENDING converts snapshots for minut
 POLL_JITTER = 10  # schedule ticks drift: a poll a few seconds early is still due
 
 SKIPPED_AFTER_FAILURE = "Skipped: an earlier wave failed"
-MAX_WAVE_SERVERS = 200  # a wave is one DRS job, and StartRecovery takes at most 200 source servers
+MAX_WAVE_SERVERS = 500  # 20 waves of 500 ids keep the execution item near 210 KB, under DynamoDB's 400 KB
+SERVERS_PER_JOB = 200  # StartRecovery takes at most 200 source servers: a larger wave is several DRS jobs
 
 
 class RuleViolation(Exception):
@@ -33,7 +34,7 @@ class RuleViolation(Exception):
 def new_wave(plan_wave: Item, group: Item, server_ids: Iterable[str]) -> Item:
     return {
         "waveNumber": plan_wave["waveNumber"], "waveName": plan_wave["waveName"], "status": PENDING,
-        "jobId": None, "region": group["region"], "accountId": group["accountId"], "startTime": None,
+        "jobId": None, "jobIds": [], "region": group["region"], "accountId": group["accountId"], "startTime": None,
         "endTime": None, "serverIds": sorted(server_ids), "statusMessage": None, "serverStatuses": [],
     }
 
@@ -61,6 +62,18 @@ def is_final(item: Item) -> bool:
 
 def active_waves(item: Item) -> list[Item]:
     return [wave for wave in item["waves"] if wave["status"] in ACTIVE_WAVE_STATUSES and wave["jobId"]]
+
+
+def job_ids(wave: Item) -> list[str]:
+    """The wave's DRS jobs in chunk order ([] before it starts)."""
+    return list(wave.get("jobIds") or ([wave["jobId"]] if wave.get("jobId") else []))
+
+
+def server_chunks(wave: Item) -> list[list[str]]:
+    """The wave's sorted serverIds in the chunks its StartRecovery calls take, in order (a wave of no server is one
+    empty chunk: DRS refuses it, and the wave fails to start)."""
+    ids = wave["serverIds"]
+    return [ids[start:start + SERVERS_PER_JOB] for start in range(0, max(len(ids), 1), SERVERS_PER_JOB)]
 
 
 def is_claimed(wave: Item) -> bool:
@@ -98,13 +111,14 @@ def execution_summary(item: Item) -> Item:
 
 
 def instance_ids_by_location(item: Item) -> dict[tuple[str, str], list[str]]:
-    """Recovery instance ids grouped by (account, region) in wave order, each group sorted."""
-    groups: dict[tuple[str, str], set[str]] = {}
+    """Recovery instance ids grouped by (account, region) in wave order, each group in the order of its servers (wave,
+    then sourceServerId): what a chunk of them holds must not hang on the instance ids, which EC2 draws at random."""
+    groups: dict[tuple[str, str], dict[str, None]] = {}
     for wave in item["waves"]:
-        ids = {server["instanceId"] for server in wave["serverStatuses"] if server.get("instanceId")}
+        ids = [server["instanceId"] for server in wave["serverStatuses"] if server.get("instanceId")]
         if ids:
-            groups.setdefault((wave["accountId"], wave["region"]), set()).update(ids)
-    return {location: sorted(ids) for location, ids in groups.items()}
+            groups.setdefault((wave["accountId"], wave["region"]), {}).update(dict.fromkeys(ids))
+    return {location: list(ids) for location, ids in groups.items()}
 
 
 # -- user actions -----------------------------------------------------------------------------------------------------
@@ -152,22 +166,31 @@ def claim_wave(item: Item, wave_number: int, now: int) -> None:
     item["waves"][wave_number]["startTime"] = now
 
 
-def record_job(item: Item, wave_number: int, job_id: str) -> None:
-    """The wave's DRS job, started at its claim's startTime."""
-    item["waves"][wave_number].update(status=STARTED, jobId=job_id)
+def _set_jobs(wave: Item, jobs: list[str]) -> None:
+    wave.update(jobIds=list(jobs), jobId=jobs[0] if jobs else None)
+
+
+def record_job(item: Item, wave_number: int, jobs: list[str]) -> None:
+    """The wave's DRS jobs (one per chunk), started at its claim's startTime."""
+    wave = item["waves"][wave_number]
+    wave["status"] = STARTED
+    _set_jobs(wave, jobs)
     item["currentWave"] = wave_number
 
 
-def record_wave_started(item: Item, wave_number: int, job_id: str, now: int) -> None:
+def record_wave_started(item: Item, wave_number: int, jobs: list[str], now: int) -> None:
     item["waves"][wave_number]["startTime"] = item["waves"][wave_number]["startTime"] or now
-    record_job(item, wave_number, job_id)
+    record_job(item, wave_number, jobs)
     item["status"] = POLLING
 
 
-def record_wave_start_failure(item: Item, wave_number: int, reason: str, now: int) -> None:
-    """`reason` is "<Code>: <Message>" of the failed StartRecovery (or role assumption)."""
-    item["waves"][wave_number].update(status=FAILED, statusMessage=f"Failed to start recovery: {reason}", endTime=now,
-                                      startTime=None)  # a wave that never started has no startTime, claimed or not
+def record_wave_start_failure(item: Item, wave_number: int, reason: str, now: int, started: list[str]) -> None:
+    """`reason` is "<Code>: <Message>" of the failed StartRecovery (or role assumption); `started` are the jobs of
+    the chunks before the failing one, which stay recorded."""
+    wave = item["waves"][wave_number]
+    wave.update(status=FAILED, statusMessage=f"Failed to start recovery: {reason}", endTime=now,
+                startTime=None)  # a wave that never started has no startTime, claimed or not
+    _set_jobs(wave, started)
     item.update(status=FAILED, errorMessage=f"Wave {wave_number} failed to start: {reason}", endTime=now)
     _skip_pending_after(item, wave_number)
 
@@ -206,8 +229,15 @@ def wave_outcome(job_status: str, launch_statuses: list[str]) -> tuple[str, str]
     return None
 
 
+def combined_job_status(statuses: list[str]) -> str:
+    """The status of a wave's jobs taken together: COMPLETED when all are, PENDING when all are, else STARTED."""
+    if all(status == COMPLETED for status in statuses):
+        return COMPLETED
+    return PENDING if all(status == PENDING for status in statuses) else STARTED
+
+
 def apply_job(wave: Item, job_status: str, server_statuses: list[Item], now: int) -> None:
-    """Update a wave from its DRS job and the enriched statuses of the job's servers."""
+    """Update a wave from its DRS jobs' combined status and the enriched statuses of all their servers."""
     server_statuses = sorted(server_statuses, key=lambda server: server["sourceServerId"])
     wave["serverStatuses"] = server_statuses
     outcome = wave_outcome(job_status, [server["launchStatus"] for server in server_statuses])

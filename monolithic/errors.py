@@ -29,9 +29,9 @@ def missing_protection_group(group_id: str) -> ApiError:
     return ApiError(400, "INVALID_PROTECTION_GROUP", f"Protection group {group_id} not found")
 
 
-def too_many_servers(group_id: str, count: int) -> ApiError:
+def too_many_servers(group_id: str, count: int, limit: int) -> ApiError:
     return ApiError(400, "INVALID_PROTECTION_GROUP",
-                    f"Protection group {group_id} selects {count} source servers; a wave takes at most 200")
+                    f"Protection group {group_id} selects {count} source servers; a wave takes at most {limit}")
 
 
 def drs_error(code: str, message: str) -> ApiError:

@@ -51,7 +51,7 @@ def _server_ids(services: Services, group: Item) -> list[str]:
         raise drs_error(error.code, error.message) from None
     matching = domain.servers_matching_tags(servers, group.get("serverSelectionTags") or {})
     if len(matching) > domain.MAX_WAVE_SERVERS:
-        raise too_many_servers(group["groupId"], len(matching))
+        raise too_many_servers(group["groupId"], len(matching), domain.MAX_WAVE_SERVERS)
     return matching
 
 
@@ -97,15 +97,14 @@ def job_logs(services: Services, execution_id: str) -> Result:
     item = require_execution(services, execution_id)
     logs = []
     for wave in item["waves"]:
-        if not wave["jobId"]:
-            continue
-        try:
-            events = services.drs.describe_job_log_items(wave["accountId"], wave["region"], wave["jobId"])
-        except AwsError as error:
-            raise drs_error(error.code, error.message) from None
-        logs.append({"waveNumber": wave["waveNumber"], "jobId": wave["jobId"], "events": [
-            {"event": event.get("event"), "eventDateTime": event.get("logDateTime"),
-             "sourceServerId": (event.get("eventData") or {}).get("sourceServerID")} for event in events]})
+        for job_id in domain.job_ids(wave):
+            try:
+                events = services.drs.describe_job_log_items(wave["accountId"], wave["region"], job_id)
+            except AwsError as error:
+                raise drs_error(error.code, error.message) from None
+            logs.append({"waveNumber": wave["waveNumber"], "jobId": job_id, "events": [
+                {"event": event.get("event"), "eventDateTime": event.get("logDateTime"),
+                 "sourceServerId": (event.get("eventData") or {}).get("sourceServerID")} for event in events]})
     return 200, {"executionId": execution_id, "jobLogs": logs}
 
 
@@ -141,19 +140,19 @@ def pause_execution(services: Services, execution_id: str) -> Result:
 
 
 def resume_execution(services: Services, execution_id: str) -> Result:
-    started: dict[int, str] = {}  # wave -> job, of the attempt under way
+    started: dict[int, list[str]] = {}  # wave -> jobs, of the attempt under way
 
     def resume(item: Item) -> None:
         started.clear()
         wave_number = domain.wave_to_resume(item)
         item["pausedBeforeWave"] = None
-        job_id = start_wave(services, item, wave_number, now(), (domain.PAUSED,))
-        if job_id is not None:
-            started[wave_number] = job_id
+        jobs = start_wave(services, item, wave_number, now(), (domain.PAUSED,))
+        if jobs is not None:
+            started[wave_number] = jobs
 
     def record_started() -> None:
-        for wave_number, job_id in started.items():
-            record_start_alone(services, execution_id, wave_number, job_id)
+        for wave_number, jobs in started.items():
+            record_start_alone(services, execution_id, wave_number, jobs)
 
     item = _change(services, execution_id, resume,
                    ("waves", "status", "currentWave", "pausedBeforeWave", "endTime", "errorMessage"), record_started)
@@ -172,7 +171,7 @@ def terminate_instances(services: Services, execution_id: str) -> Result:
     job_ids = []
     for (account_id, region), instance_ids in locations.items():
         try:
-            job_ids.append(services.drs.terminate_recovery_instances(account_id, region, instance_ids))
+            job_ids.extend(services.drs.terminate_recovery_instances(account_id, region, instance_ids))
         except AwsError as error:
             raise drs_error(error.code, error.message) from None
     terminated = sorted(instance for ids in locations.values() for instance in ids)

@@ -31,16 +31,16 @@ def run_start_worker(services: Services, execution_id: str) -> None:
     if item["status"] != domain.INITIATED:
         logs.info(f"Execution {execution_id} is {item['status']}; start skipped", execution_id)
         return
-    job_id = None
+    jobs = None
     try:
         if plan_pauses_before(services, item["planId"])(0):
             domain.pause_before(item, 0)
         else:
-            job_id = start_wave(services, item, 0, now(), (domain.INITIATED,))
+            jobs = start_wave(services, item, 0, now(), (domain.INITIATED,))
         services.executions.update(item, START_FIELDS, (domain.INITIATED,))
     except ConditionFailed:  # e.g. the event delivered twice: the other delivery claimed wave 0
-        if job_id is not None:
-            record_start_alone(services, execution_id, 0, job_id)
+        if jobs is not None:
+            record_start_alone(services, execution_id, 0, jobs)
         logs.debug(f"Execution {execution_id} changed before its start was recorded", execution_id)
 
 
@@ -93,15 +93,15 @@ def poll_execution(services: Services, execution_id: str) -> None:
         _save(services, item, previous_status, servers_read, fields=("lastPolledTime",))
         return
     next_wave = domain.settle(item, moment, plan_pauses_before(services, item["planId"]))
-    job_id = None
+    jobs = None
     if next_wave is not None:
         try:
-            job_id = start_wave(services, item, next_wave, moment, domain.POLLED_EXECUTION_STATUSES)
+            jobs = start_wave(services, item, next_wave, moment, domain.POLLED_EXECUTION_STATUSES)
         except ConditionFailed:  # another writer (a second poll at the same boundary, a pause) came first
             logs.info(f"Execution {execution_id} changed during poll; update skipped", execution_id)
             return
-    if not _save(services, item, previous_status, servers_read) and job_id is not None:
-        record_start_alone(services, execution_id, next_wave, job_id)
+    if not _save(services, item, previous_status, servers_read) and jobs is not None:
+        record_start_alone(services, execution_id, next_wave, jobs)
 
 
 def _save(services: Services, item: Item, previous_status: str, servers_read: dict[server_items.ServerKey, Item],
@@ -141,19 +141,21 @@ def _active_waves_by_location(item: Item) -> dict[Location, list[Item]]:
 
 
 def _refresh_active_waves(services: Services, item: Item, moment: int) -> None:
-    """DescribeJobs once per (account, region), then enrich each group's servers in bulk and apply the wave rules."""
+    """DescribeJobs once per (account, region) for all its active waves' jobs, then enrich each group's servers in
+    bulk and apply the wave rules over each wave's jobs taken together."""
     groups = _active_waves_by_location(item)
-    jobs = {location: services.drs.describe_jobs(*location, [wave["jobId"] for wave in waves])
+    jobs = {location: services.drs.describe_jobs(*location, [job for wave in waves for job in domain.job_ids(wave)])
             for location, waves in groups.items()}
     for location, waves in groups.items():
         statuses = _server_statuses(services, location, jobs[location], item["executionId"])
         jobs_by_id = {job["jobID"]: job for job in jobs[location]}
         for wave in waves:
-            job = jobs_by_id.get(wave["jobId"])
-            if job is None:
-                continue  # a job DRS did not return keeps its wave as it is
-            servers = [statuses[server["sourceServerID"]] for server in job.get("participatingServers", [])]
-            domain.apply_job(wave, job["status"], servers, moment)
+            wave_jobs = [jobs_by_id.get(job_id) for job_id in domain.job_ids(wave)]
+            if None in wave_jobs:
+                continue  # a wave with a job DRS did not return keeps its state
+            servers = [statuses[server["sourceServerID"]]
+                       for job in wave_jobs for server in job.get("participatingServers", [])]
+            domain.apply_job(wave, domain.combined_job_status([job["status"] for job in wave_jobs]), servers, moment)
 
 
 def _server_statuses(services: Services, location: Location, jobs: list[Item], execution_id: str) -> dict[str, Item]:

@@ -15,59 +15,75 @@ Item = dict[str, Any]
 
 EXECUTION_TAG = "drs-orchestration:executionId"
 WAVE_TAG = "drs-orchestration:wave"
+CHUNK_TAG = "drs-orchestration:chunk"  # the 0-based index of a job's chunk of 200 servers in its wave
 RECORD_ATTEMPTS = 3  # recording a started job against concurrent writers
 
 
 def start_wave(services: Services, item: Item, wave_number: int, now: int,
-               expected_statuses: Iterable[str]) -> str | None:
-    """Start wave `wave_number` (status POLLING), or record why it could not start (status FAILED); returns the job
-    started. The start is claimed first (a versioned write): ConditionFailed means another writer got there first.
-    A wave claimed before (an interrupted start) gets the job DRS already runs for it, if any, instead of another."""
+               expected_statuses: Iterable[str]) -> list[str] | None:
+    """Start wave `wave_number` (status POLLING), or record why it could not start (status FAILED); returns the jobs
+    started, one per chunk of 200 servers. The start is claimed first (a versioned write): ConditionFailed means
+    another writer got there first. A wave claimed before (an interrupted start) takes each chunk's job DRS already
+    runs, if any, and starts only the chunks that have none."""
     wave = item["waves"][wave_number]
     execution_id = item["executionId"]
+    jobs: list[str] = []
     try:
-        job_id = _job_of_claimed_start(services, item, wave_number) if domain.is_claimed(wave) else None
-        if job_id is None:
-            domain.claim_wave(item, wave_number, now)
+        chunks = domain.server_chunks(wave)
+        found = _jobs_of_claimed_start(services, item, wave_number) if domain.is_claimed(wave) else {}
+        if len(found) < len(chunks):  # a chunk to start: claim; a take-up keeps the startTime its jobs are found by
+            if not found:
+                domain.claim_wave(item, wave_number, now)
             services.executions.claim_wave(item, wave_number, expected_statuses)
-            job_id = services.drs.start_recovery(
-                wave["accountId"], wave["region"], wave["serverIds"], is_drill=item["executionType"] == "DRILL",
-                tags=_tags(execution_id, wave_number))
+        for chunk_index, server_ids in enumerate(chunks):
+            jobs.append(found.get(chunk_index) or services.drs.start_recovery(
+                wave["accountId"], wave["region"], server_ids, is_drill=item["executionType"] == "DRILL",
+                tags=_tags(execution_id, wave_number, chunk_index)))
     except AwsError as error:
-        domain.record_wave_start_failure(item, wave_number, error.reason, now)
+        domain.record_wave_start_failure(item, wave_number, error.reason, now, jobs)
         return None
-    domain.record_wave_started(item, wave_number, job_id, now)
-    logs.info(f"Started wave {wave_number} for execution {execution_id}: job {job_id}", execution_id)
-    return job_id
+    domain.record_wave_started(item, wave_number, jobs, now)
+    logs.info(f"Started wave {wave_number} for execution {execution_id}: {_jobs_text(jobs)}", execution_id)
+    return jobs
 
 
-def _tags(execution_id: str, wave_number: int) -> dict[str, str]:
-    return {EXECUTION_TAG: execution_id, WAVE_TAG: str(wave_number)}
+def _jobs_text(jobs: list[str]) -> str:
+    return f"job {jobs[0]}" if len(jobs) == 1 else f"jobs {', '.join(jobs)}"
 
 
-def _job_of_claimed_start(services: Services, item: Item, wave_number: int) -> str | None:
-    """The newest job since the wave's claim tagged with this execution and wave, None when DRS has none."""
+def _tags(execution_id: str, wave_number: int, chunk_index: int) -> dict[str, str]:
+    return {EXECUTION_TAG: execution_id, WAVE_TAG: str(wave_number), CHUNK_TAG: str(chunk_index)}
+
+
+def _jobs_of_claimed_start(services: Services, item: Item, wave_number: int) -> dict[int, str]:
+    """Chunk index -> the newest job since the wave's claim tagged with this execution, wave and chunk."""
     wave = item["waves"][wave_number]
     since = datetime.fromtimestamp(wave["startTime"], timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    jobs = [job for job in services.drs.jobs_since(wave["accountId"], wave["region"], since)
-            if (job.get("tags") or {}).items() >= _tags(item["executionId"], wave_number).items()]
-    return max(jobs, key=lambda job: job.get("creationDateTime") or "")["jobID"] if jobs else None
+    jobs = services.drs.jobs_since(wave["accountId"], wave["region"], since)
+    newest: dict[int, Item] = {}
+    for chunk_index in range(len(domain.server_chunks(wave))):
+        wanted = _tags(item["executionId"], wave_number, chunk_index).items()
+        tagged = [job for job in jobs if (job.get("tags") or {}).items() >= wanted]
+        if tagged:
+            newest[chunk_index] = max(tagged, key=lambda job: job.get("creationDateTime") or "")
+    return {chunk_index: job["jobID"] for chunk_index, job in newest.items()}
 
 
-def record_start_alone(services: Services, execution_id: str, wave_number: int, job_id: str) -> None:
-    """A writer that started a job and then lost its race still records the job on its claimed wave (nothing else),
-    so the job is followed whatever the winner decided; a wave no longer claimed was recorded by someone else."""
+def record_start_alone(services: Services, execution_id: str, wave_number: int, jobs: list[str]) -> None:
+    """A writer that started a wave's jobs and then lost its race still records them on its claimed wave (nothing
+    else), so they are followed whatever the winner decided; a wave no longer claimed was recorded by someone else."""
     for _ in range(RECORD_ATTEMPTS):
         item = services.executions.find(execution_id)
         if item is None or not domain.is_claimed(item["waves"][wave_number]):
             return
-        domain.record_job(item, wave_number, job_id)
+        domain.record_job(item, wave_number, jobs)
         try:
             services.executions.update(item, ("waves", "currentWave"), (item["status"],))
             return
         except ConditionFailed:
             continue
-    logs.debug(f"Execution {execution_id}: job {job_id} of wave {wave_number} left to the next poll", execution_id)
+    logs.debug(f"Execution {execution_id}: {_jobs_text(jobs)} of wave {wave_number} left to the next poll",
+               execution_id)
 
 
 def plan_pauses_before(services: Services, plan_id: str) -> Callable[[int], bool]:

@@ -9,7 +9,7 @@ from shared import config, lambda_gateway, state_machine
 from shared.accounts import AccountContexts
 from shared.api import Request, Response
 from shared.catalogue import get_or_404
-from shared.domain.lifecycle import CANCELLING, Execution, by_account_and_region, mutable_fields
+from shared.domain.lifecycle import CANCELLING, STARTED, Execution, by_account_and_region, mutable_fields, wave_jobs
 from shared.domain.validation import optional_string, required_string
 from shared.drs_gateway import DrsGateway
 from shared.errors import ApiError
@@ -122,8 +122,8 @@ def _change(execution_id: str, apply: Callable[[Execution, str], dict[str, Any]]
 def _record_started_wave(repository: ExecutionRepository, stored: Execution, decided: Execution) -> None:
     """The job of a wave this attempt started (no job when read, one now), written alone after the lost race."""
     for number, (before, after) in enumerate(zip(stored["waves"], decided["waves"])):
-        if after.get("jobId") and not before.get("jobId"):
-            record_started_job(repository, stored["executionId"], number, after["jobId"])
+        if after.get("status") == STARTED and wave_jobs(after) and not wave_jobs(before):
+            record_started_job(repository, stored["executionId"], number, wave_jobs(after))
 
 
 def _tell_state_machine(execution: Execution, previous_status: str) -> None:
@@ -164,10 +164,10 @@ def job_logs(request: Request) -> Response:
     execution = _find(request.path_params["id"])
     drs = DrsGateway(AccountContexts())
     logs = [
-        {"waveNumber": wave["waveNumber"], "jobId": wave["jobId"],
-         "events": [_log_event(item) for item in drs.job_log_items(wave["accountId"], wave["region"], wave["jobId"])]}
+        {"waveNumber": wave["waveNumber"], "jobId": job_id,
+         "events": [_log_event(item) for item in drs.job_log_items(wave["accountId"], wave["region"], job_id)]}
         for wave in execution["waves"]
-        if wave.get("jobId")
+        for job_id in wave_jobs(wave)
     ]
     return Response(200, {"executionId": execution["executionId"], "jobLogs": logs})
 
@@ -183,16 +183,18 @@ def _log_event(item: dict[str, Any]) -> dict[str, Any]:
 def terminate_instances(request: Request) -> Response:
     execution = _find(request.path_params["id"], with_servers=True)
     rules.ensure_final_for_termination(execution)
-    # grouped in the order of the first wave holding an instance in each (account, region)
+    # grouped in the order of the first wave holding an instance in each (account, region); within a group in server
+    # order (wave, then sourceServerId), so a chunk of 200 holds the same servers whatever ids EC2 drew
     with_instances = [wave for wave in execution["waves"] if _instance_ids(wave)]
     groups = {
-        key: sorted(instance for wave in waves for instance in _instance_ids(wave))
+        key: [instance for wave in waves for instance in _instance_ids(wave)]
         for key, waves in by_account_and_region(with_instances).items()
     }
     if not groups:
         raise ApiError(409, "NO_INSTANCES", f"Execution {execution['executionId']} has no recovery instances")
     drs = DrsGateway(AccountContexts())
-    job_ids = [drs.terminate_recovery_instances(account, region, ids) for (account, region), ids in groups.items()]
+    job_ids = [job for (account, region), ids in groups.items()
+               for job in drs.terminate_recovery_instances(account, region, ids)]
     terminated = sorted(instance for ids in groups.values() for instance in ids)
     return Response(200, {"executionId": execution["executionId"], "terminatedInstanceIds": terminated,
                           "jobIds": job_ids})

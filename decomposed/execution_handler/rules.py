@@ -20,8 +20,9 @@ from shared.domain.lifecycle import (
 from shared.errors import ApiError, ValidationError
 
 EXECUTION_TYPES = ("DRILL", "RECOVERY")
-# A wave is one DRS job; StartRecovery takes at most this many source servers.
-MAX_SERVERS_PER_WAVE = 200
+# 20 waves of at most 500 server ids keep the execution item near 210 KB (DynamoDB's limit: 400 KB); a wave of more
+# than 200 servers is started as several DRS jobs.
+MAX_SERVERS_PER_WAVE = 500
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 CANCELLED_BEFORE_START = "Cancelled before start"
@@ -43,6 +44,7 @@ def new_wave(plan_wave: dict[str, Any], group: dict[str, Any], server_ids: list[
         "waveName": plan_wave["waveName"],
         "status": PENDING,
         "jobId": None,
+        "jobIds": [],
         "region": group.get("region"),
         "accountId": group.get("accountId"),
         "startTime": None,
@@ -79,7 +81,7 @@ def matches_selection(tags: dict[str, str], selection: dict[str, str]) -> bool:
 
 
 def ensure_wave_size(group_id: str, server_count: int) -> None:
-    """400 when a tag group selects more servers than one wave's DRS job can recover."""
+    """400 when a tag group selects more servers than a wave takes."""
     if server_count > MAX_SERVERS_PER_WAVE:
         raise ApiError(400, "INVALID_PROTECTION_GROUP", f"Protection group {group_id} selects {server_count} "
                        f"source servers; a wave takes at most {MAX_SERVERS_PER_WAVE}")

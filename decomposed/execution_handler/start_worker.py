@@ -22,17 +22,17 @@ def run(event: StartExecutionEvent) -> None:
     if execution["status"] != INITIATED:
         log.info(f"Execution {event.execution_id} is {execution['status']}; start skipped", event.execution_id)
         return
-    job_id = None
+    job_ids = None
     try:
         if plan_pauses_before_wave(execution["planId"], 0):
             execution.update(status=PAUSED, pausedBeforeWave=0)
         else:
-            job_id = start_wave(execution, 0, DrsGateway(AccountContexts()), int(time.time()), repository, [INITIATED])
+            job_ids = start_wave(execution, 0, DrsGateway(AccountContexts()), int(time.time()), repository, [INITIATED])
         written = repository.update_if_status(execution, mutable_fields(execution), [INITIATED])
     except StartClaimLost:  # e.g. the same event delivered twice: the other delivery claimed wave 0
         written = False
     if not written:
-        if job_id is not None:
-            record_started_job(repository, event.execution_id, 0, job_id)
+        if job_ids is not None:
+            record_started_job(repository, event.execution_id, 0, job_ids)
         log.debug(f"Execution {event.execution_id} changed during start; update skipped", event.execution_id)
 

@@ -18,12 +18,13 @@ def _participants(job: Record) -> list[Record]:
     return job.get("participatingServers") or []
 
 
-def server_statuses(job: Record, source_servers: dict[str, Record], instances: dict[str, Record]) -> list[Record]:
-    """One status per participating server, sorted by sourceServerId."""
+def server_statuses(jobs: list[Record], source_servers: dict[str, Record],
+                    instances: dict[str, Record]) -> list[Record]:
+    """One status per server taking part in any of a wave's jobs, sorted by sourceServerId."""
     statuses = [
         _server_status(server, source_servers.get(server["sourceServerID"], {}),
                        instances.get(server.get("recoveryInstanceID") or "", None))
-        for server in _participants(job)
+        for job in jobs for server in _participants(job)
     ]
     return sorted(statuses, key=lambda status: status["sourceServerId"])
 

@@ -16,6 +16,7 @@ from shared.domain.lifecycle import (
     by_account_and_region,
     is_active_wave,
     mutable_fields,
+    wave_jobs,
 )
 from shared.drs_gateway import DrsGateway
 from shared.ec2_gateway import Ec2Gateway
@@ -48,7 +49,7 @@ class Poller:
         self._ec2 = Ec2Gateway(accounts)
         self._handed_over: int | None = None  # the next wave, left for the state machine to start (if it runs them)
         self._servers_read: dict[storage.WaveServer, Record] = {}  # what the server items held when read
-        self._started: tuple[int, str] | None = None  # (wave, job) this poll started in DRS
+        self._started: tuple[int, list[str]] | None = None  # (wave, jobs) this poll started in DRS
 
     def poll(self, execution_id: str) -> None:
         log.info(f"Polling execution: {execution_id}", execution_id)
@@ -90,7 +91,8 @@ class Poller:
     def _gather(self, execution: Execution) -> dict[AccountRegion, _GroupFacts]:
         """All DescribeJobs first (one per group), then enrichment per group. Raises AwsCallError from DRS."""
         facts = {
-            (account, region): _GroupFacts(self._drs.describe_jobs(account, region, [w["jobId"] for w in waves]))
+            (account, region): _GroupFacts(
+                self._drs.describe_jobs(account, region, [job for wave in waves for job in wave_jobs(wave)]))
             for (account, region), waves in self._active_groups(execution).items()
         }
         for (account, region), group in facts.items():
@@ -114,16 +116,16 @@ class Poller:
             group = facts[key]
             jobs = {job["jobID"]: job for job in group.jobs}
             for wave in waves:
-                job = jobs.get(wave["jobId"])
-                if job is not None:
-                    statuses = enrichment.server_statuses(job, group.source_servers, group.instances)
-                    rules.apply_job(wave, job, statuses, now)
+                found = [jobs[job_id] for job_id in wave_jobs(wave) if job_id in jobs]
+                if len(found) == len(wave_jobs(wave)):  # a wave with a job DRS did not return keeps its state
+                    statuses = enrichment.server_statuses(found, group.source_servers, group.instances)
+                    rules.apply_jobs(wave, found, statuses, now)
         next_wave = rules.next_step(execution, lambda wave: plan_pauses_before_wave(execution["planId"], wave), now)
         if next_wave is not None and state_machine.runs_waves():
             self._handed_over = next_wave
         elif next_wave is not None:
-            job_id = start_wave(execution, next_wave, self._drs, now, self._repository, POLLED_EXECUTION_STATUSES)
-            self._started = (next_wave, job_id) if job_id is not None else None
+            job_ids = start_wave(execution, next_wave, self._drs, now, self._repository, POLLED_EXECUTION_STATUSES)
+            self._started = (next_wave, job_ids) if job_ids is not None else None
 
     def _tell_state_machine(self, execution: Execution) -> None:
         """The wave the state machine waits on is over: the next one is due, or the execution paused or ended."""

@@ -36,8 +36,17 @@ def time_out_if_due(execution: Execution, timeout_seconds: int, now: int) -> boo
     return True
 
 
-def apply_job(wave: Wave, job: dict[str, Any], server_statuses: list[dict[str, Any]], now: int) -> None:
-    """The wave's status from its job and servers; first matching rule wins."""
+def jobs_status(jobs: list[dict[str, Any]]) -> str:
+    """A wave's jobs as one: COMPLETED when every job is, PENDING when every job is, else STARTED (under way)."""
+    statuses = {job.get("status") for job in jobs}
+    if statuses == {JOB_COMPLETED}:
+        return JOB_COMPLETED
+    return JOB_PENDING if statuses == {JOB_PENDING} else JOB_STARTED
+
+
+def apply_jobs(wave: Wave, jobs: list[dict[str, Any]], server_statuses: list[dict[str, Any]], now: int) -> None:
+    """The wave's status from its jobs taken together and all their servers; first matching rule wins."""
+    job_status = jobs_status(jobs)
     launch = [server["launchStatus"] for server in server_statuses]
     total = len(launch)
     launched = launch.count(LAUNCHED)
@@ -47,11 +56,11 @@ def apply_job(wave: Wave, job: dict[str, Any], server_statuses: list[dict[str, A
         wave.update(status=COMPLETED, statusMessage=f"All {total} servers launched")
     elif failed:
         wave.update(status=FAILED, statusMessage=f"{failed} of {total} servers failed to launch")
-    elif job.get("status") == JOB_COMPLETED:
+    elif job_status == JOB_COMPLETED:
         wave.update(status=FAILED, statusMessage=f"Job completed with {total - launched} of {total} servers not launched")
-    elif job.get("status") == JOB_STARTED:
+    elif job_status == JOB_STARTED:
         wave.update(status=LAUNCHING, statusMessage=f"{launched} of {total} servers launched")
-    elif job.get("status") == JOB_PENDING:
+    elif job_status == JOB_PENDING:
         wave.update(status=STARTED, statusMessage="Waiting for DRS job to start")
     if is_final_wave(wave):
         wave["endTime"] = now

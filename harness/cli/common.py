@@ -15,10 +15,14 @@ from types import FrameType
 from typing import Callable, Iterator
 
 from drs_parity.errors import DrsParityError, ExitCode, InputError
+from drs_parity.fixtures.regressions import Regression, VariantSystem, regressed_system
+from drs_parity.fixtures.system import System
+from drs_parity.gate.parity import DEFAULT_LEFT, DEFAULT_RIGHT
 from drs_parity.world.backends import DEFAULT_MOTO_PORT, MOTO_PORT_ENV, backend_available
 
 PROG = "drs-parity"
 BACKENDS = ("moto", "moto-server", "localstack")
+NO_SCENARIOS = "no scenarios to run (is DRS_PARITY_FIXTURES pointing at a fixtures folder?)"
 
 
 class CliError(InputError):
@@ -83,6 +87,36 @@ def exit_code_of(command: Callable[[], int]) -> int:
 def add_backend_argument(parser: argparse.ArgumentParser) -> None:
     """The `--backend` option."""
     parser.add_argument("--backend", default="moto", help=f"emulated AWS: {', '.join(BACKENDS)} (default moto)")
+
+
+def add_pair_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `--left` and `--right` options: the two systems compared."""
+    parser.add_argument("--left", default=DEFAULT_LEFT,
+                        help=f"system name or description file (default {DEFAULT_LEFT})")
+    parser.add_argument("--right", default=DEFAULT_RIGHT,
+                        help=f"system name or description file (default {DEFAULT_RIGHT})")
+
+
+def add_right_regression_argument(parser: argparse.ArgumentParser) -> None:
+    """The `--right-regression` option."""
+    parser.add_argument("--right-regression", metavar="NAME",
+                        help="switch on a regression catalogue entry (fixtures/regressions) for the right side")
+
+
+def require_applies(regression: Regression | None, system: str) -> None:
+    """A catalogue entry is switched on only in the system it was written for (CliError otherwise)."""
+    if regression is not None and system != regression.base:
+        raise CliError(f"regression {regression.name} applies to {regression.base}, not {system}")
+
+
+@contextlib.contextmanager
+def right_side(right: System, regression: Regression | None) -> Iterator[tuple[System, VariantSystem | None]]:
+    """The right system and no variant, or with a regression its variant (built for the block, removed after)."""
+    if regression is None:
+        yield right, None
+        return
+    with regressed_system(regression) as variant:
+        yield variant.system, variant
 
 
 def require_backend(name: str) -> str:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from drs_parity.cli.common import CliError, Subcommand, add_backend_argument, require_backend
+from drs_parity.cli.common import CliError, Subcommand, add_backend_argument, require_applies, require_backend
 from drs_parity.cli.timelines import noted
 from drs_parity.diagnose.diagnosis import Diagnosis
 from drs_parity.diagnose.doctor import diagnose
@@ -48,8 +48,7 @@ def _diagnose_run(args: argparse.Namespace) -> Diagnosis:
     """Run the side (with the regression switched on, if named) on the scenario and diagnose it."""
     regression = load_regression(args.regression) if args.regression else None
     system = load_system(args.system)
-    if regression is not None and system.name != regression.base:
-        raise CliError(f"regression {regression.name} applies to {regression.base}, not {args.system}")
+    require_applies(regression, system.name)
     scenario = args.scenario or (regression.scenario if regression is not None else DEFAULT_SCENARIO)
     load_scenarios([scenario])  # every input is checked before the run, the backend last
     backend = require_backend(args.backend)

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from pathlib import Path
 from typing import Any
 
-from drs_parity.cli.common import CliError, Subcommand, add_backend_argument, require_backend
+from drs_parity.cli.common import (
+    NO_SCENARIOS, CliError, Subcommand, add_backend_argument, add_pair_arguments, add_right_regression_argument,
+    require_applies, require_backend, right_side,
+)
 from drs_parity.cli.run import positive_int
-from drs_parity.fixtures.regressions import load_regression, regressed_system
+from drs_parity.fixtures.regressions import load_regression
 from drs_parity.fixtures.scenario import load_scenarios
 from drs_parity.fixtures.system import load_system
 from drs_parity.gate.fault_cases import CASES, fault_case
 from drs_parity.gate.fault_matrix import run_matrix
 from drs_parity.gate.jobs import default_jobs
-from drs_parity.gate.parity import DEFAULT_LEFT, DEFAULT_RIGHT, distinct_scenarios
+from drs_parity.gate.parity import distinct_scenarios
 from drs_parity.report.fault_table import terminal_text, write_matrix
 from drs_parity.report.files import require_writable_folder
 
@@ -29,11 +31,8 @@ def add_faults_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault", action="append", metavar="NAME",
                         help=f"fault (repeatable; default all: {', '.join(case.name for case in CASES)})")
     parser.add_argument("--scenario", action="append", metavar="NAME", help="scenario (repeatable; default: all)")
-    parser.add_argument("--left", default=DEFAULT_LEFT, help=f"system name or description file (default {DEFAULT_LEFT})")
-    parser.add_argument("--right", default=DEFAULT_RIGHT,
-                        help=f"system name or description file (default {DEFAULT_RIGHT})")
-    parser.add_argument("--right-regression", metavar="NAME",
-                        help="switch on a regression catalogue entry (fixtures/regressions) for the right side")
+    add_pair_arguments(parser)
+    add_right_regression_argument(parser)
     add_backend_argument(parser)
     parser.add_argument("--jobs", type=positive_int, default=default_jobs(), metavar="N",
                         help="side runs in N parallel processes (default: the number of cores)")
@@ -56,16 +55,14 @@ def faults_command(args: argparse.Namespace) -> int:
     cases = [fault_case(name) for name in dict.fromkeys(args.fault or [])] or list(CASES)
     scenarios = distinct_scenarios(load_scenarios(list(dict.fromkeys(args.scenario or []))))
     if not scenarios:
-        raise CliError("no scenarios to run (is DRS_PARITY_FIXTURES pointing at a fixtures folder?)")
+        raise CliError(NO_SCENARIOS)
     left, right = load_system(args.left), load_system(args.right)
     regression = load_regression(args.right_regression) if args.right_regression else None
-    if regression is not None and right.name != regression.base:
-        raise CliError(f"regression {regression.name} applies to {regression.base}, not {right.name}")
+    require_applies(regression, right.name)
     if args.out is not None:
         require_writable_folder(args.out, "the fault matrix")
     backend = require_backend(args.backend)
-    with regressed_system(regression) if regression is not None else contextlib.nullcontext() as variant:
-        right = variant.system if variant is not None else right
+    with right_side(right, regression) as (right, variant):
         result = run_matrix(left, right, scenarios, backend, cases, args.jobs, variant, _Progress())
     if args.out is not None:
         write_matrix(result, args.out)

@@ -35,7 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(argv: Sequence[str] | None, subcommands: Sequence[Subcommand]) -> int:
     """Parse `argv` and run the subcommand it names."""
-    args = build_parser(subcommands).parse_args(argv)
+    args, unknown = build_parser(subcommands).parse_known_args(argv)
+    if unknown:  # argparse would point at the top-level help; the subcommand's help lists its options
+        command = f"{PROG} {args.command}" if getattr(args, "command", None) else PROG
+        raise CliError(f"unrecognized arguments: {' '.join(unknown)} (see {command} --help)")
     if getattr(args, "run", None) is None:
         names = ", ".join(command.name for command in subcommands)
         raise CliError(f"a command is required: {names} (see {PROG} --help)")

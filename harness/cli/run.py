@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from pathlib import Path
 
-from drs_parity.cli.common import CliError, Subcommand, add_backend_argument, require_backend
+from drs_parity.cli.common import (
+    NO_SCENARIOS, CliError, Subcommand, add_backend_argument, add_pair_arguments, add_right_regression_argument,
+    require_applies, require_backend, right_side,
+)
 from drs_parity.cli.timelines import clear_failed_timelines, failed_timelines, keeping_failed_timelines
 from drs_parity.compare.rules import load_rules
-from drs_parity.fixtures.regressions import load_regression, regressed_system, with_regression_faults
+from drs_parity.fixtures.regressions import load_regression, with_regression_faults
 from drs_parity.fixtures.scenario import list_scenarios, load_scenarios
 from drs_parity.fixtures.scenario_model import Scenario
 from drs_parity.fixtures.system import load_system
 from drs_parity.gate.jobs import default_jobs
 from drs_parity.gate.noise_cache import NoiseCache, default_cache_folder
-from drs_parity.gate.parity import DEFAULT_LEFT, DEFAULT_RIGHT, distinct_scenarios, run_parity, scenario_name
+from drs_parity.gate.parity import distinct_scenarios, run_parity, scenario_name
 from drs_parity.gate.regressions import side_runner
 from drs_parity.gate.results import ParityResult
 from drs_parity.gate.shard import Shard, parse_shard, shard_slice
@@ -33,14 +35,10 @@ RUN_HELP = "run the scenarios on both sides and diff what users see (exit 0 pari
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """`drs-parity run`'s options."""
-    parser.add_argument("--left", default=DEFAULT_LEFT,
-                        help=f"system name or description file (default {DEFAULT_LEFT})")
-    parser.add_argument("--right", default=DEFAULT_RIGHT,
-                        help=f"system name or description file (default {DEFAULT_RIGHT})")
+    add_pair_arguments(parser)
     parser.add_argument("--scenario", action="append", metavar="NAME", help="scenario (repeatable; default: all)")
     add_backend_argument(parser)
-    parser.add_argument("--right-regression", metavar="NAME",
-                        help="switch on a regression catalogue entry (fixtures/regressions) for the right side")
+    add_right_regression_argument(parser)
     parser.add_argument("--rules", type=Path, metavar="FILE", help="accepted divergences (YAML or TOML)")
     parser.add_argument("--out", type=Path, default=Path("parity-report"), metavar="DIR",
                         help="report folder (default ./parity-report)")
@@ -85,18 +83,16 @@ def run_command(args: argparse.Namespace) -> int:
     rules = load_rules(args.rules)
     regression = load_regression(args.right_regression) if args.right_regression else None
     left, right = load_system(args.left), load_system(args.right)
-    if regression is not None and right.name != regression.base:
-        raise CliError(f"regression {regression.name} applies to {regression.base}, not {right.name}")
+    require_applies(regression, right.name)
     named = list(dict.fromkeys(args.scenario or list_scenarios()))  # each named scenario once
     scenarios = [with_regression_faults(scenario, regression)  # the entry's faults: the world's, on both sides
                  for scenario in load_scenarios(named)]
     if not scenarios:
-        raise CliError("no scenarios to run (is DRS_PARITY_FIXTURES pointing at a fixtures folder?)")
+        raise CliError(NO_SCENARIOS)
     matrix = distinct_scenarios(scenarios)
     backend = require_backend(args.backend)
-    with regressed_system(regression) if regression is not None else contextlib.nullcontext() as variant:
+    with right_side(right, regression) as (right, variant):
         runner = keeping_failed_timelines(side_runner(variant) if variant is not None else run_side, args.out)
-        right = variant.system if variant is not None else right
         result = run_parity(left, right, sliced(matrix, shard), backend, rules, calibrate=args.calibrate,
                             progress=Progress(), runner=runner, strict=args.strict, jobs=args.jobs,
                             noise_cache=noise_cache(args))

@@ -28,13 +28,18 @@ def write_partial_timeline(error: RunError, path: Path) -> RunError:
     assert error.timeline is not None, "only a run that captured something has a timeline so far"
     steps = len(error.timeline.steps)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, error.timeline.to_json(), "the timeline so far")
+        keep_timeline(error.timeline, path)
     except OutputError as problem:
         return noted(error, f"{problem}")
     except OSError as problem:
         return noted(error, f"cannot write the timeline so far to {path}: {problem.strerror}")
     return noted(error, f"the timeline so far ({steps} steps): {path}")
+
+
+def keep_timeline(timeline: Timeline, path: Path) -> None:
+    """`timeline` written to `path`, its folder made if needed (OutputError when the file cannot be written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, timeline.to_json(), "the timeline so far")
 
 
 def failed_timeline_path(out_dir: Path, scenario: str, side: str) -> Path:
@@ -75,9 +80,7 @@ def keeping_failed_timelines(runner: SideRunner, out_dir: Path) -> SideRunner:
                 raise
             raise write_partial_timeline(error, failed_timeline_path(out_dir, scenario.name, system.name)) from error
         if isinstance(timeline, Timeline) and timeline.stopped is not None:  # the system stopped it: kept there too
-            path = failed_timeline_path(out_dir, scenario.name, system.name)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, timeline.to_json(), "the timeline so far")
+            keep_timeline(timeline, failed_timeline_path(out_dir, scenario.name, system.name))
         return timeline
 
     return run

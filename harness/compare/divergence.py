@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 DIVERGENCE, ACCEPTED, NOISE = "divergence", "accepted", "noise"  # a divergence's status after classification
 
@@ -120,6 +120,12 @@ class NoiseEntry:
         return {"side": self.side, "scenario": self.scenario, "kind": self.kind, "path": self.path,
                 "step": {"index": self.step_index, "name": self.step_name},
                 "first": self.first, "second": self.second}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NoiseEntry:
+        """An entry from its JSON form (report.json, the noise cache); KeyError or TypeError when it is not one."""
+        return cls(data["side"], data["scenario"], data["kind"], data["path"], data["step"]["index"],
+                   data["step"]["name"], data["first"], data["second"])
 
 
 # -- divergences -----------------------------------------------------------------------------------------------------

@@ -8,11 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from drs_parity.compare.divergence import Rule, pattern_problem
 from drs_parity.errors import InputError
-from drs_parity.fixtures.fields import Field
+from drs_parity.fixtures.fields import Field, read_yaml
 from drs_parity.fixtures.normalisation import Normalisation, parse_normalisation
 
 RULE_KEYS = {"path", "scope", "reason"}
@@ -38,7 +36,10 @@ class RuleSet:
 
 
 def parse_document(path: Path) -> Any:
-    """The parsed YAML or TOML (by suffix) of a rules file; unreadable or malformed is a one-line RulesError."""
+    """The parsed YAML or TOML (by suffix) of a rules file; unreadable or malformed is a one-line RulesError (a YAML
+    mistake as `file:LINE: not valid YAML: problem`, like every other fixture file)."""
+    if path.suffix != ".toml":
+        return read_yaml(path, RulesError)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -46,10 +47,9 @@ def parse_document(path: Path) -> Any:
     except UnicodeDecodeError as error:
         raise RulesError(f"{path}: not UTF-8 text (byte {error.start})") from None
     try:
-        return tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as error:
-        first_line = str(error).strip().splitlines()[0]
-        raise RulesError(f"{path}: not valid {'TOML' if path.suffix == '.toml' else 'YAML'}: {first_line}") from None
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:  # its one-line text says where: "(at line N, column M)"
+        raise RulesError(f"{path}: not valid TOML: {error}") from None
 
 
 def parse_scope(scope: Any, where: str) -> dict[str, Any]:
@@ -111,6 +111,8 @@ def load_rules(path: str | Path | None) -> RuleSet:
     if path is None:
         return RuleSet()
     path = Path(path)
+    if path.is_dir():
+        raise RulesError(f"{path}: a folder, not a rules file")
     if not path.is_file():
         raise RulesError(f"{path}: rules file not found")
     document = parse_document(path)

@@ -222,21 +222,50 @@ def _wave_resources(view: TimelineView) -> dict[str, tuple[str, int, Home]]:
     return resources
 
 
-def _id_lookups(view: TimelineView, evidence: Evidence | None) -> Iterator[tuple[str, Home, list[str]]]:
-    """(operation, where it asked, ids) of each successful DRS call that filters by ids (DRS omits unknown ones).
+Lookup = tuple[str, Home, list[str]]  # (operation, where it asked, the ids it asked for)
+
+
+def _id_lookups(view: TimelineView, evidence: Evidence | None) -> Iterator[Lookup]:
+    """Each successful DRS call that filters by ids (DRS omits unknown ones), made while the current execution
+    existed: an earlier request for the same servers (an API check of a group in another region) is not the chain's.
 
     Live evidence gives the emulator's log (account and region); a plain timeline its calls (region only).
     """
-    if evidence is not None and evidence.drs_homes:
-        asked = [(request.get("operation"), (request.get("account"), request.get("region")), request.get("params"))
-                 for request in evidence.drs_requests if not request.get("error")]
-    else:
-        asked = [(call.get("operation"), (None, call.get("region")), call.get("params"))
-                 for _, call in view.records("calls") if call.get("service") == "drs" and not call.get("error")]
-    for operation, where, params in asked:
-        if operation in ID_FILTERS:
-            ids = ((params or {}).get("filters") or {}).get(ID_FILTERS[str(operation)][0]) or []
-            yield str(operation), where, [str(resource_id) for resource_id in ids]
+    first = _first_step_of_execution(view)
+    before, during = [], []
+    for step, call in view.records("calls"):
+        lookup = None if call.get("service") != "drs" or call.get("error") else _lookup(
+            call.get("operation"), (None, call.get("region")), call.get("params"))
+        if lookup:
+            (during if step.get("index", 0) >= first else before).append(lookup)
+    if evidence is None or not evidence.drs_homes:
+        yield from during
+        return
+    earlier_only = {_key(lookup) for lookup in before} - {_key(lookup) for lookup in during}
+    for request in evidence.drs_requests:
+        lookup = None if request.get("error") else _lookup(
+            request.get("operation"), (request.get("account"), request.get("region")), request.get("params"))
+        if lookup and _key(lookup) not in earlier_only:
+            yield lookup
+
+
+def _key(lookup: Lookup) -> tuple[str, str | None, tuple[str, ...]]:
+    """What a timeline's call and the emulator's record of it share: operation, region and ids."""
+    operation, (_, region), ids = lookup
+    return operation, region, tuple(ids)
+
+
+def _lookup(operation: Any, where: Home, params: Any) -> Lookup | None:
+    if operation not in ID_FILTERS:
+        return None
+    ids = ((params or {}).get("filters") or {}).get(ID_FILTERS[str(operation)][0]) or []
+    return str(operation), where, [str(resource_id) for resource_id in ids]
+
+
+def _first_step_of_execution(view: TimelineView) -> int:
+    """The index of the first step whose tables hold the current execution (0 when none does)."""
+    history = view.item_history()
+    return int(history[0][0].get("index", 0)) if history else 0
 
 
 def _misdirected_lookups(view: TimelineView, evidence: Evidence | None) -> list[str]:

@@ -40,6 +40,9 @@ class Evidence:
     drs_homes: dict[str, Home] = field(default_factory=dict)  # job or source server id -> where DRS keeps it
     iam_not_evaluated: list[dict[str, Any]] = field(default_factory=list)  # IamGuard.not_evaluated: let through
     machine_causes: dict[str, str] = field(default_factory=dict)  # state machine execution name -> its Cause
+    # each successful StartRecovery with the invocation that made it (time, function by its role, requestId, trigger,
+    # attempt, duplicate, params); None: not recorded, the timeline's calls are read instead
+    wave_starts: list[dict[str, Any]] | None = None
 
 
 @dataclass

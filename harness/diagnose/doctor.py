@@ -14,6 +14,7 @@ from drs_parity.diagnose.data_checks import (
 from drs_parity.diagnose.diagnosis import Check, Diagnosis, Evidence
 from drs_parity.diagnose.machine_checks import check_execution_started, check_task_invoked, check_token_returned
 from drs_parity.diagnose.timeline import TimelineView
+from drs_parity.diagnose.wave_starts import check_wave_started_once
 from drs_parity.fixtures.chain import LINKS, STATE_MACHINE_LINKS
 from drs_parity.fixtures.vocabulary import REFERENCE, ChainVocabulary
 
@@ -29,6 +30,8 @@ JUDGES: dict[str, tuple[str, CheckFunction]] = {
     "poller-invoked": ("the finder invoked the poller and it polled", check_poller_invoked),
     "poller-wrote": ("the poller wrote the waves back", check_poller_wrote),
     "token-returned": ("each finished wave returned the state machine's task token", check_token_returned),
+    "wave-started-once": ("each wave was started once: one successful StartRecovery per wave",
+                          check_wave_started_once),
     "aws-calls": ("every AWS call succeeded; DRS, EC2 and STS in the right account and region", check_aws_calls),
     "field-names": ("items use {fields}'s field names", check_field_names),
     "status-values": ("statuses are {statuses}'s values", check_status_values),

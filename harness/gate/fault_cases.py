@@ -9,11 +9,12 @@ from typing import Any, Callable, Iterator, Mapping
 from drs_parity.errors import InputError
 from drs_parity.fixtures.scenario_model import Scenario
 from drs_parity.fixtures.system import System
-from drs_parity.gate.fault_outcome import START_RECOVERY, WAVE_TAG
+from drs_parity.diagnose.wave_starts import is_wave_start, started_wave
 
 ASYNC_TRIGGERS = frozenset({"event", "schedule"})  # Lambda's asynchronous invocations (as the timeout fault's `async`)
 FEATURES = ("start", "polls", "waves")
 HISTORY = "execution-history"  # the logical table holding executions, in every system description's words
+RUN_SENTENCES = {"finder": "found", "poller": "polling"}  # the log sentence each chain role says when it runs
 
 
 class UnknownFault(InputError):
@@ -80,13 +81,15 @@ def exercises(scenario: Scenario) -> frozenset[str]:
 def side_facts(invocations: list[Any], functions: Mapping[str, Any], system: System, clock_start: float
                ) -> dict[str, Any]:
     """From a finished run's invocations: the declared roles that ran asynchronously, the DRS operations called,
-    and the first poll that started a wave (its function, its number among that function's asynchronous
-    invocations, and the AWS calls up to its StartRecovery)."""
+    when the finder and the poller first ran (`firstRuns`, seconds from the clock's start), and the first poll that
+    started a wave (its function, its number among that function's asynchronous invocations, and the AWS calls up
+    to its StartRecovery)."""
     roles_of = {name: system.functions[deployed.logical_id].roles for name, deployed in functions.items()
                 if deployed.logical_id in system.functions}
     poller = system.chain.roles.get("poller", "poller")
     asynchronous: Counter[str] = Counter()
-    facts: dict[str, Any] = {"asyncRoles": set(), "drsOperations": set(), "wavePoll": None}
+    facts: dict[str, Any] = {"asyncRoles": set(), "drsOperations": set(), "wavePoll": None,
+                             "firstRuns": _first_runs(invocations, roles_of, system, clock_start)}
     for invocation in invocations:
         roles = roles_of.get(invocation.function, ())
         facts["drsOperations"].update(call["operation"] for call in invocation.calls if call["service"] == "drs")
@@ -102,12 +105,27 @@ def side_facts(invocations: list[Any], functions: Mapping[str, Any], system: Sys
     return {**facts, "asyncRoles": sorted(facts["asyncRoles"]), "drsOperations": sorted(facts["drsOperations"])}
 
 
+def _first_runs(invocations: list[Any], roles_of: Mapping[str, tuple[str, ...]], system: System,
+                clock_start: float) -> dict[str, int]:
+    """Chain role -> seconds from the clock's start to its first run: the first asynchronous invocation of a function
+    playing it that logged the role's sentence (the finder's `found`, the poller's `polling`), else the first
+    asynchronous invocation of such a function. A function playing several roles (the monolith's) has runs that are
+    none of them, such as its start worker; those are not the role's runs."""
+    first: dict[str, int] = {}
+    for chain_role, sentence_key in RUN_SENTENCES.items():
+        role, sentence = system.chain.roles.get(chain_role, chain_role), system.chain.log(sentence_key)
+        runs = [invocation for invocation in invocations if invocation.trigger in ASYNC_TRIGGERS
+                and role in roles_of.get(invocation.function, ())]
+        said = [run for run in runs if any(sentence.match(str(line.get("message", ""))) for line in run.logs)]
+        if runs:
+            first[chain_role] = int((said or runs)[0].started - clock_start)
+    return first
+
+
 def _next_wave_start(calls: list[Mapping[str, Any]]) -> int | None:
     """The index of a successful StartRecovery of a wave after the first among the calls, else None."""
     for index, call in enumerate(calls):
-        tags = (call.get("params") or {}).get("tags") or {}
-        if (call["service"], call["operation"]) == START_RECOVERY and not call.get("error") \
-                and tags.get(WAVE_TAG, "0") != "0":
+        if is_wave_start(call) and started_wave(call.get("params") or {}).wave not in (None, "0"):
             return index
     return None
 
@@ -128,6 +146,18 @@ def async_lambda(chain_role: str, fault: str, **fields: Any) -> Builder:
         if not side.runs_asynchronously(chain_role):
             return None
         return [{"service": "lambda", "function": side.role(chain_role), "fault": fault, **fields}]
+    return build
+
+
+def throttled_from_first_run(chain_role: str, count: int) -> Builder:
+    """The next `count` runs of the function playing `chain_role` throttled, from the role's first run on (not from
+    the clock's start: the monolith's one function plays every role, and its start worker is no poller run)."""
+    def build(side: SideContext) -> Faults | None:
+        first = side.facts.get("firstRuns", {}).get(chain_role)
+        if not side.runs_asynchronously(chain_role) or first is None:
+            return None
+        return [{"service": "lambda", "function": side.role(chain_role), "fault": "throttle", "afterSeconds": first,
+                 "count": count}]
     return build
 
 
@@ -183,14 +213,14 @@ CASES: tuple[FaultCase, ...] = (
               async_lambda("poller", "duplicate-delivery", delay=30, count=1000)),
     FaultCase("poller-duplicate-60s", "every poller event delivered again with the next tick", "lambda", _WAVES,
               async_lambda("poller", "duplicate-delivery", delay=60, count=1000)),
-    FaultCase("poller-throttled", "the poller's next 4 runs throttled", "lambda", _POLLS,
-              async_lambda("poller", "throttle", count=4)),
+    FaultCase("poller-throttled", "the poller's next 4 runs from its first poll throttled", "lambda", _POLLS,
+              throttled_from_first_run("poller", 4)),
     FaultCase("poller-timeout", "the poller's 2nd asynchronous run times out after its first AWS call", "lambda",
               _POLLS, async_lambda("poller", "timeout", trigger="async", invocation=2, afterCalls=1)),
     FaultCase("poller-timeout-after-start", "the poll that starts a wave times out right after StartRecovery",
               "lambda", _WAVES, timeout_after_wave_start),
-    FaultCase("finder-throttled", "the finder's next 3 runs throttled", "lambda", _POLLS,
-              async_lambda("finder", "throttle", count=3)),
+    FaultCase("finder-throttled", "the finder's next 3 runs from its first run throttled", "lambda", _POLLS,
+              throttled_from_first_run("finder", 3)),
     FaultCase("status-index-lag", "the status index answers with the table of 90 s ago", "dynamodb", _POLLS,
               history("gsi-lag", lag=90)),
     FaultCase("status-index-backfilling", "the status index is backfilling for the first 3 minutes", "dynamodb",

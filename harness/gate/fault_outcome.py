@@ -8,11 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 
 from drs_parity.compare.tracks import EXECUTION_TABLE
+from drs_parity.diagnose.wave_starts import is_wave_start, started_wave
 from drs_parity.fixtures.vocabulary import ChainVocabulary
 
-START_RECOVERY = ("drs", "StartRecovery")
-# The contract's StartRecovery tags: which execution and wave a DRS job belongs to (CONTRACT.md "Starting a wave").
-EXECUTION_TAG, WAVE_TAG = "drs-orchestration:executionId", "drs-orchestration:wave"
 UNFINISHED_LAUNCHES = frozenset({"PENDING", "IN_PROGRESS"})  # DRS's launch statuses of a server not done yet
 FAILED_WAVE = "FAILED"  # the contract's: a wave fails with its first failed server, its others as last polled
 
@@ -123,16 +121,12 @@ def _calls(steps: list[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
 def _starts(steps: list[Mapping[str, Any]], numbers: dict[str, int]) -> dict[str, int]:
     """Successful StartRecovery calls per wave: by the contract's tags, else by the servers the job recovers."""
     starts: dict[str, int] = {}
-    for call in _calls(steps):
-        if (call.get("service"), call.get("operation")) != START_RECOVERY or call.get("error"):
-            continue
-        params = call.get("params") or {}
-        tags = params.get("tags") or {}
-        if EXECUTION_TAG in tags and WAVE_TAG in tags:
-            wave = f"execution {numbers.get(str(tags[EXECUTION_TAG]), '?')} wave {tags[WAVE_TAG]}"
+    for call in filter(is_wave_start, _calls(steps)):
+        started = started_wave(call.get("params") or {})
+        if started.execution is not None and started.wave is not None:
+            wave = f"execution {numbers.get(started.execution, '?')} wave {started.part}"
         else:
-            servers = sorted(str(server.get("sourceServerID")) for server in params.get("sourceServers") or [])
-            wave = f"servers {', '.join(servers)}"
+            wave = f"servers {', '.join(started.servers)}"
         starts[wave] = starts.get(wave, 0) + 1
     return starts
 

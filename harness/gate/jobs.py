@@ -16,9 +16,10 @@ _work: Callable[[int], Any] | None = None
 
 
 class Listener(Protocol):
-    """Told when each task starts and when it is done (report.terminal.Progress)."""
+    """Told when each task starts (by its name: a scenario, a side run) and when it is done (report.terminal.Progress,
+    the fault matrix's progress lines)."""
 
-    def start(self, scenario: str) -> None: ...
+    def start(self, name: str) -> None: ...
 
     def done(self, result: Any) -> None: ...
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import itertools
+from typing import Any, Collection, Sequence
 
 from drs_parity.errors import InputError
 from drs_parity.gate.results import ParityResult
@@ -56,11 +57,20 @@ def require_every_shard_once(parts: Sequence[Part]) -> None:
         if shard.index in seen:
             raise MergeError(f"{seen[shard.index]} and {source} are both shard {shard} (overlapping shards)")
         seen[shard.index] = source
-    missing = [f"{index}/{shard_of(first).count}" for index in range(1, shard_of(first).count + 1)
-               if index not in seen]
-    if missing:
-        raise MergeError(f"missing shard {', '.join(missing)} (given: "
+    count = shard_of(first).count
+    present = {index for index in seen if 1 <= index <= count}  # a doctored report may name shard 5/2
+    if len(present) < count:
+        raise MergeError(f"missing shard {missing_shards(present, count)} (given: "
                          f"{', '.join(str(shard_of(result)) for _, result in parts)})")
+
+
+def missing_shards(seen: Collection[int], count: int, shown_at_most: int = 10) -> str:
+    """The shards of `count` not in `seen`, the first few named (`2/3`), the rest counted: a split of a million
+    shards is not listed a million times."""
+    missing = (index for index in range(1, count + 1) if index not in seen)
+    named = [f"{index}/{count}" for index in itertools.islice(missing, shown_at_most)]
+    rest = count - len(seen) - len(named)
+    return ", ".join(named) + (f" and {rest} more" if rest else "")
 
 
 def require_each_cell_once(parts: Sequence[Part]) -> None:

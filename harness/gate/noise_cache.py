@@ -110,15 +110,16 @@ class NoiseCache:
 
     @staticmethod
     def _read(path: Path) -> list[NoiseEntry] | None:
+        """The entries kept at `path`; None when there are none or they cannot be read (then the side runs again)."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return [NoiseEntry(entry["side"], entry["scenario"], entry["kind"], entry["path"], entry["step"]["index"],
-                               entry["step"]["name"], entry["first"], entry["second"]) for entry in data["noise"]]
+            return [NoiseEntry.from_dict(entry) for entry in data["noise"]]
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
     @staticmethod
     def _write(path: Path, noise: list[dict[str, Any]]) -> None:
+        """`noise` kept at `path`: a temporary file renamed over it, so a reader never sees half an entry."""
         path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps({"format": FORMAT, "noise": noise}, sort_keys=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -9,7 +9,7 @@ from typing import Any, Mapping, Protocol
 
 from drs_parity.compare.classify import classify, noise_from_self_diff, unused
 from drs_parity.compare.diff import diff_timelines
-from drs_parity.compare.divergence import ACCEPTED, NoiseEntry
+from drs_parity.compare.divergence import ACCEPTED, Divergence, NoiseEntry
 from drs_parity.compare.normalise import NormaliseOptions, normalise_timeline
 from drs_parity.compare.tracks import Track, side_track
 from drs_parity.compare.transformers import declared_transformers
@@ -20,7 +20,7 @@ from drs_parity.errors import InputError
 from drs_parity.fixtures.scenario_model import Scenario
 from drs_parity.fixtures.system import System
 from drs_parity.fixtures.vocabulary import REFERENCE
-from drs_parity.gate.jobs import run_ordered
+from drs_parity.gate.jobs import Listener, run_ordered
 from drs_parity.gate.noise_cache import NoiseCache
 from drs_parity.gate.results import ParityResult, ScenarioResult
 from drs_parity.gate.stops import both_refused, stop_divergences
@@ -39,14 +39,6 @@ class SideRunner(Protocol):
 
     def __call__(self, system: System, scenario: Scenario, *, backend: str,
                  clock_start: int) -> Timeline | Mapping[str, Any]: ...
-
-
-class ProgressListener(Protocol):
-    """Told when each scenario starts and when it is done (report.terminal.Progress draws a line)."""
-
-    def start(self, scenario: str) -> None: ...
-
-    def done(self, result: ScenarioResult) -> None: ...
 
 
 class SideError(RuntimeError):
@@ -100,19 +92,25 @@ class ScenarioRun:
         return normalised_with_diagnosis(raw, diagnose(raw, vocabulary=words), self.clock_start, self.options)
 
     def noise(self, system: System, scenario: Scenario, first: Mapping[str, Any], label: str) -> list[NoiseEntry]:
-        """Run the side again and diff it against its first run: whatever differs is noise. With a cache, the noise
-        found for the same inputs (template, code, scenario, harness, backend, options) is reused instead."""
+        """The side's noise: calibrated, or with a cache the noise found for the same inputs (template, code,
+        scenario, harness, backend, options) reused instead."""
         cache = self.noise_cache
-        key = cache.key(system, scenario, label, self.context()) if cache is not None else None
-        cached = cache.get(key) if cache is not None else None
+        if cache is None:
+            return self.calibration_noise(system, scenario, first, label)
+        key = cache.key(system, scenario, label, self.context())
+        cached = cache.get(key)
         if cached is not None:
             return list(cached)
-        second = self.side(system, scenario, f"{label} (calibration)")
-        noise = noise_from_self_diff(label, diff_timelines(first, second, scenario_name(scenario),
-                                                           list_keys=self.options.list_keys))
-        if cache is not None:
-            cache.put(key, noise)
+        noise = self.calibration_noise(system, scenario, first, label)
+        cache.put(key, noise)
         return noise
+
+    def calibration_noise(self, system: System, scenario: Scenario, first: Mapping[str, Any],
+                          label: str) -> list[NoiseEntry]:
+        """Run the side again and diff it against its first run: whatever differs is noise."""
+        second = self.side(system, scenario, f"{label} (calibration)")
+        return noise_from_self_diff(label, diff_timelines(first, second, scenario_name(scenario),
+                                                          list_keys=self.options.list_keys))
 
     def context(self) -> str:
         """What besides the side's files decides its runs: backend, clock start, normalisation options."""
@@ -165,6 +163,20 @@ def final_status(normalised: Mapping[str, Any]) -> str | None:
     return ",".join(statuses) or None
 
 
+def side_labels(left: System, right: System) -> tuple[str, str]:
+    """Each side's label in noise and timings: its system's name, told apart when a side runs against itself."""
+    left_label, right_label = system_name(left), system_name(right)
+    if left_label == right_label:
+        return f"{left_label} (left)", f"{right_label} (right)"
+    return left_label, right_label
+
+
+def compared(name: str, left: Mapping[str, Any], right: Mapping[str, Any], run: ScenarioRun) -> list[Divergence]:
+    """Every divergence of two normalised timelines: where the system stopped a side early first, then the diff."""
+    return (stop_divergences(name, left, right, *run.stops)
+            + diff_timelines(left, right, name, list_keys=run.options.list_keys))
+
+
 def run_scenario(left: System, right: System, scenario: Scenario, run: ScenarioRun, calibrate: bool,
                  rules: RuleSet) -> ScenarioResult:
     """Both sides of one scenario: divergences judged by noise and rules, each side's chain diagnosis. A side the
@@ -172,18 +184,14 @@ def run_scenario(left: System, right: System, scenario: Scenario, run: ScenarioR
     sides refused alike, is the scenario's error."""
     name = scenario_name(scenario)
     result = ScenarioResult(scenario=name, timings=run.timings, tracks=run.tracks)
-    left_label, right_label = system_name(left), system_name(right)
-    if left_label == right_label:  # a side against itself: keep the labels apart in noise and timings
-        left_label, right_label = f"{left_label} (left)", f"{right_label} (right)"
+    left_label, right_label = side_labels(left, right)
     try:
         left_timeline, result.left_chain = run.diagnosed_side(left, scenario, left_label)
         right_timeline, result.right_chain = run.diagnosed_side(right, scenario, right_label)
         result.left_final, result.right_final = final_status(left_timeline), final_status(right_timeline)
         result.error = both_refused(left_timeline, right_timeline, *run.stops)
-        if result.error is None:  # both refused alike: nothing was compared, so no divergence and no noise either
-            result.divergences = (stop_divergences(name, left_timeline, right_timeline, *run.stops)
-                                  + diff_timelines(left_timeline, right_timeline, name,
-                                                   list_keys=run.options.list_keys))
+        if result.error is None:  # else both refused alike: nothing to compare, no divergence and no noise either
+            result.divergences = compared(name, left_timeline, right_timeline, run)
             if calibrate:
                 result.noise = (run.noise(left, scenario, left_timeline, left_label)
                                 + run.noise(right, scenario, right_timeline, right_label))
@@ -225,7 +233,7 @@ def with_declared_normalisation(options: NormaliseOptions, left: System, right: 
 
 
 def run_parity(left: System, right: System, scenarios: list[Scenario], backend: str, rules: RuleSet | None = None,
-               calibrate: bool = True, progress: ProgressListener | None = None, *, runner: SideRunner | None = None,
+               calibrate: bool = True, progress: Listener | None = None, *, runner: SideRunner | None = None,
                options: NormaliseOptions | None = None, clock_start: int = DEFAULT_START,
                strict: bool = False, jobs: int = 1, noise_cache: NoiseCache | None = None) -> ParityResult:
     """Both systems on every distinct scenario; a failing scenario is recorded as an error and the others still run.

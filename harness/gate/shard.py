@@ -42,13 +42,15 @@ def parse_shard(text: str) -> Shard:
 
 
 def owners(cells: Sequence[tuple[str, float]], count: int) -> dict[str, int]:
-    """Each cell's shard (1 to `count`), cells given as (name, expected cost): the costliest cell first, each to the
-    shard with the least expected work so far (ties: the lower shard). Names break equal costs, so the deal depends
-    only on the cells, never on the order they were listed in: every machine deals the same."""
-    loads = [0.0] * count
+    """Each cell's shard (1 to `count`), cells given as (name, expected cost, never negative): the costliest cell
+    first, each to the shard with the least expected work so far (ties: the lower shard). Names break equal costs, so
+    the deal depends only on the cells, never on the order they were listed in: every machine deals the same. Shards
+    past the number of cells get none (an empty shard is always among the lightest then), so only that many are
+    weighed: `1/1000000000` deals the same without a list of a billion loads."""
+    loads = [0.0] * min(count, len(cells))
     owner: dict[str, int] = {}
     for name, cost in sorted(cells, key=lambda cell: (-cell[1], cell[0])):
-        lightest = min(range(count), key=lambda shard: (loads[shard], shard))
+        lightest = min(range(len(loads)), key=lambda shard: (loads[shard], shard))
         loads[lightest] += cost
         owner[name] = lightest + 1
     return owner

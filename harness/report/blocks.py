@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drs_parity.compare.divergence import Divergence
+from drs_parity.compare.divergence import DIVERGENCE, Divergence
 from drs_parity.gate.results import ParityResult, ScenarioResult
 from drs_parity.report.record_diff import is_long
 from drs_parity.report.runtime_failures import failure_items
@@ -139,12 +139,12 @@ def report_blocks(result: ParityResult) -> list[Block]:
     if errors:
         blocks += [("h2", "Errors"), ("ul", [f"`{s.scenario}`: {s.error}" for s in errors])]
     for scenario in result.scenarios:
-        if scenario.status == "divergence":
+        if scenario.status == DIVERGENCE:
             blocks += scenario_blocks(scenario, result.left, result.right)
         elif failure_items(scenario, result.left, result.right):
             blocks += [("h2", f"`{scenario.scenario}`: {STATUS_MARK[scenario.status]}"),
                        *failure_blocks(scenario, result.left, result.right)]
-    active = result.all_with_status("divergence")
+    active = result.all_with_status(DIVERGENCE)
     if active:
         blocks += [("h2", "Accept them all: one paste-ready rules file"),
                    ("p", "Every divergence above as a rule (save as a rules file, pass `--rules FILE`):"),

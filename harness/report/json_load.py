@@ -32,7 +32,14 @@ def read_report(path: Path) -> ParityResult:
     try:
         return result_from_json(data)
     except (KeyError, TypeError, ValueError, AttributeError) as problem:
-        raise ReportFileError(f"{path} is not a drs-parity report: {type(problem).__name__}: {problem}") from None
+        raise ReportFileError(f"{path} is not a drs-parity report: {shape_problem(problem)}") from None
+
+
+def shape_problem(problem: Exception) -> str:
+    """What reading a report's JSON stumbled on, in words: a missing field by name, else the error's own text."""
+    if isinstance(problem, KeyError):
+        return f"no field {problem.args[0]!r}"
+    return f"{type(problem).__name__}: {problem}"
 
 
 def report_data(path: Path) -> dict[str, Any]:
@@ -54,12 +61,6 @@ def rule_from_json(data: Mapping[str, Any]) -> Rule:
     scope = data["scope"]
     return Rule(data["path"], data["reason"], scope["scenario"], scope["step"], scope.get("kind"),
                 data.get("source", ""))
-
-
-def noise_from_json(data: Mapping[str, Any]) -> NoiseEntry:
-    """A noise entry's JSON form (NoiseEntry.to_dict) as a NoiseEntry."""
-    return NoiseEntry(data["side"], data["scenario"], data["kind"], data["path"], data["step"]["index"],
-                      data["step"]["name"], data["first"], data["second"])
 
 
 def divergence_from_json(data: Mapping[str, Any], noise: Mapping[tuple[str, str], list[NoiseEntry]]) -> Divergence:
@@ -84,7 +85,7 @@ def diagnosis_from_json(data: Mapping[str, Any] | None) -> Diagnosis | None:
 def scenario_from_json(entry: Mapping[str, Any], data: Mapping[str, Any]) -> ScenarioResult:
     """One scenario's results from its entry and the run-wide lists (divergences, noise) that name it."""
     name = entry["name"]
-    noise = [noise_from_json(item) for item in data["noise"] if item["scenario"] == name]
+    noise = [NoiseEntry.from_dict(item) for item in data["noise"] if item["scenario"] == name]
     by_key = noise_by_key(noise)
     divergences = [divergence_from_json(item, by_key) for key in DIVERGENCE_LISTS for item in data[key]
                    if item["scenario"] == name]

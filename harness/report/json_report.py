@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from drs_parity.compare.divergence import Divergence
+from drs_parity.compare.divergence import DIVERGENCE, Divergence
 from drs_parity.compare.tracks import Track
-from drs_parity.gate.results import ParityResult, ScenarioResult
+from drs_parity.gate.results import STATUSES, ParityResult, ScenarioResult
 from drs_parity.report.runtime_failures import runtime_failures
 from drs_parity.report.texts import headline, record_of
 
@@ -46,7 +46,7 @@ def scenario_summary(result: ScenarioResult, left: str, right: str) -> dict[str,
         "chain": {"left": result.left_chain.to_dict() if result.left_chain else None,
                   "right": result.right_chain.to_dict() if result.right_chain else None},
         "firstDivergence": first_divergence_json(result, left, right),
-        "counts": {status: len(result.with_status(status)) for status in ("divergence", "accepted", "noise")},
+        "counts": {status: len(result.with_status(status)) for status in STATUSES},
         "timings": {name: round(value, 3) for name, value in result.timings.items()},
         "tracks": dict(zip(SIDES, [track_json(track) for track in [*result.tracks, None, None]])),
         "runtimeFailures": runtime_failures(result, left, right),
@@ -62,7 +62,7 @@ def to_json(result: ParityResult) -> dict[str, Any]:
         "rules": {"source": result.rules_source}, "strict": result.strict,
         "shard": result.shard.to_dict() if result.shard else None, "matrix": result.cells,
         "scenarios": [scenario_summary(scenario, result.left, result.right) for scenario in result.scenarios],
-        "divergences": [divergence_json(d) for d in result.all_with_status("divergence")],
+        "divergences": [divergence_json(d) for d in result.all_with_status(DIVERGENCE)],
         "accepted": [divergence_json(d) for d in result.all_with_status("accepted")],
         "excludedAsNoise": [divergence_json(d) for d in result.all_with_status("noise")],
         "noise": [entry.to_dict() for scenario in result.scenarios for entry in scenario.noise],

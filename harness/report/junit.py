@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
-from drs_parity.gate.results import ParityResult, ScenarioResult
+from drs_parity.compare.divergence import DIVERGENCE
+from drs_parity.gate.results import ERROR, ParityResult, ScenarioResult
 from drs_parity.report.runtime_failures import failure_text, runtime_failures
 from drs_parity.report.texts import chain_cell, divergence_text
 
@@ -23,8 +24,8 @@ def to_junit(result: ParityResult) -> str:
     """One testcase per scenario; failure text = chain verdicts, first divergence, divergences; error = the error;
     <system-err> = the Lambda runtime failures (a scenario in parity may have some too)."""
     suite = ElementTree.Element("testsuite", name="drs-parity", tests=str(len(result.scenarios)),
-                                failures=str(sum(s.status == "divergence" for s in result.scenarios)),
-                                errors=str(sum(s.status == "error" for s in result.scenarios)),
+                                failures=str(sum(s.status == DIVERGENCE for s in result.scenarios)),
+                                errors=str(sum(s.status == ERROR for s in result.scenarios)),
                                 time=f"{result.seconds:.3f}")
     for scenario in result.scenarios:
         case = ElementTree.SubElement(suite, "testcase", classname=f"drs-parity.{result.left}-vs-{result.right}",

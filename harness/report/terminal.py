@@ -6,6 +6,7 @@ import re
 import sys
 from typing import TextIO
 
+from drs_parity.compare.divergence import DIVERGENCE
 from drs_parity.gate.results import ParityResult, ScenarioResult
 from drs_parity.report.blocks import summary_rows
 from drs_parity.report.markdown import markdown_table
@@ -39,7 +40,7 @@ def terminal_summary(result: ParityResult) -> str:
     for block in (errors, failures):
         lines += [*block, ""] if block else []
     for s in result.scenarios:
-        if s.status == "divergence":
+        if s.status == DIVERGENCE:
             lines += [f"{s.scenario}: {chain_line(s, result.left, result.right)}",
                       f"{s.scenario}: {headline(s, result.left, result.right)}", ""]
     return "\n".join([*lines, verdict_line(result)])

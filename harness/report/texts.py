@@ -8,16 +8,16 @@ from typing import Any, Callable
 
 import yaml
 
-from drs_parity.compare.divergence import Divergence, Rule, glob_escape, glob_match, pattern_problem
+from drs_parity.compare.divergence import DIVERGENCE, Divergence, Rule, glob_escape, glob_match, pattern_problem
 from drs_parity.compare.order import kind_rank, ordered, records_of
 from drs_parity.compare.rules import PLACEHOLDER_REASON, RULE_KINDS
 from drs_parity.diagnose.diagnosis import Diagnosis
-from drs_parity.gate.results import ParityResult, ScenarioResult
+from drs_parity.gate.results import ERROR, PARITY, ParityResult, ScenarioResult
 from drs_parity.gate.stops import STOPPED, stopped_request
 
 VALUE_LIMIT = 300  # characters of a value shown in Markdown/HTML (JSON keeps it whole)
 TEXT_LIMIT = 120  # characters of evidence or a log message in a headline or verdict
-STATUS_MARK = {"parity": "✅ parity", "divergence": "❌ divergence", "error": "⚠️ error"}
+STATUS_MARK = {PARITY: "✅ parity", DIVERGENCE: "❌ divergence", ERROR: "⚠️ error"}
 # An AWS error code quoted in a message: `AccessDeniedException: …`, `UnauthorizedOperation: …`.
 ERROR_CODE = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]*)+(?=: \S)")
 
@@ -105,7 +105,7 @@ def chain_line(result: ScenarioResult, left: str, right: str) -> str:
 
 def chain_cell(result: ScenarioResult, left: str, right: str) -> str:
     """The summary table's chain column: the broken links of a divergent scenario, else `-`."""
-    if result.status != "divergence" or (result.left_chain is None and result.right_chain is None):
+    if result.status != DIVERGENCE or (result.left_chain is None and result.right_chain is None):
         return "-"
     sides = [(left, result.left_chain), (right, result.right_chain)]
     broken = [f"{side}: {d.first_broken.link}" for side, d in sides if d is not None and d.first_broken]
@@ -239,7 +239,7 @@ def verdict_line(result: ParityResult) -> str:
     counts = {status: sum(1 for s in result.scenarios if s.status == status) for status in STATUS_MARK}
     stale = f", {plural(len(result.stale_rules), 'stale rule')} (--strict)" if result.strict_failure else ""
     return (f"drs-parity: {result.verdict.upper()} ({result.left} vs {result.right} on {result.backend}): "
-            f"{counts['parity']} parity, {counts['divergence']} divergent, {counts['error']} errors "
+            f"{counts[PARITY]} parity, {counts[DIVERGENCE]} divergent, {counts[ERROR]} errors "
             f"of {len(result.scenarios)} scenarios{stale}; exit {int(result.exit_code)}")
 
 

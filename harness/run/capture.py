@@ -160,6 +160,19 @@ def moto_table_items(account_id: str, region: str, table_name: str) -> list[dict
     return [plain_item(item.to_json()["Attributes"]) for item in table.all_items()]
 
 
+def moto_first_item(account_id: str, region: str, table_name: str, key: tuple[str, str]) -> dict[str, Any] | None:
+    """The first item (in key order) of one partition of an in-process moto table, as `Query(KeyConditionExpression=
+    "<name> = :v", Limit=1, ConsistentRead=True)` answers it (`key`: the hash key's name and string value), read
+    through moto's own query without the request and its answer on the wire (two thirds of a 6 ms read)."""
+    from moto.dynamodb.models import dynamodb_backends  # as above
+
+    name, value = key
+    items, _, _ = dynamodb_backends[account_id][region].query(
+        table_name, {"S": value}, None, [], 1, None, True, None, consistent_read=True,
+        hash_key_conditions=[(name, {"S": value})])
+    return plain_item(items[0].to_json()["Attributes"]) if items else None
+
+
 # -- invocations ----------------------------------------------------------------------------------------------------
 @dataclass
 class InvocationCapture:

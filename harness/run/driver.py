@@ -21,7 +21,8 @@ from drs_parity.fixtures.scenario_model import (
 )
 from drs_parity.fixtures.system import System, load_system
 from drs_parity.run.capture import (ApiRecord, InvocationCapture, StepCapture, Stop, Timeline, destination_record,
-                                   plain_item, scan_tables)
+                                   moto_first_item, plain_item, scan_tables)
+from drs_parity.run.console import ConsoleReads
 from drs_parity.world.clock import VirtualClock
 from drs_parity.world.deploy import Stack
 from drs_parity.world.faults import install_faults
@@ -62,14 +63,15 @@ class Refusal:
 
 
 def run_side(system: System | str, scenario: Scenario | str, backend: str = "moto", clock_start: float | None = None,
-             world: World | None = None) -> Timeline:
-    """Run `scenario` on `system` in a fresh World (or in `world`, already started, owned by the caller)."""
+             world: World | None = None, reuse_console_reads: bool = True) -> Timeline:
+    """Run `scenario` on `system` in a fresh World (or in `world`, already started, owned by the caller).
+    `reuse_console_reads=False` makes every console read again (the reuse gives the same timeline: its tests)."""
     system = system if isinstance(system, System) else load_system(system)
     scenario = scenario if isinstance(scenario, Scenario) else load_scenarios([scenario])[0]
     lifetime: AbstractContextManager[World] = (
         prepared_world(scenario, backend, clock_start) if world is None else nullcontext(world))
     with lifetime as started:
-        return SideRun(started, system, scenario).run()
+        return SideRun(started, system, scenario, reuse_console_reads).run()
 
 
 @contextmanager
@@ -86,7 +88,7 @@ def prepared_world(scenario: Scenario, backend: str = "moto", clock_start: float
 class SideRun:
     """The state of one side's run: deployed stack, generated ids, the current execution, the captured steps."""
 
-    def __init__(self, world: World, system: System, scenario: Scenario) -> None:
+    def __init__(self, world: World, system: System, scenario: Scenario, reuse_console_reads: bool = True) -> None:
         self.world = world
         self.system = system
         self.scenario = scenario
@@ -98,6 +100,7 @@ class SideRun:
         self._deliveries_seen = 0  # the host's destination deliveries already captured
         self._step: tuple[int, str] = (0, "setup")  # the step running now (index, label)
         self._refused_start: Refusal | None = None  # the last start the system refused
+        self.console = ConsoleReads(world, system, reuse_console_reads, self._has_faults)
 
     # -- the run ----------------------------------------------------------------------------------------------------
     def run(self) -> Timeline:
@@ -267,17 +270,26 @@ class SideRun:
         return ApiRecord(method, shown, response.status, response.body, console)  # the JSON body, parsed
 
     def console_reads(self) -> list[ApiRecord]:
-        """What an operator's console polls: the current execution, the list, and its job logs."""
+        """What an operator's console polls: the current execution, the list, and its job logs (the last step's
+        reads again while the world is quiescent: run.console)."""
         execution_id = self.timeline.current_execution
         if execution_id is None:
             return []
         paths = (f"/executions/{execution_id}", "/executions", f"/executions/{execution_id}/job-logs")
-        return [self.api("GET", path, console=True) for path in paths]
+        last = self.timeline.steps[-1] if self.timeline.steps else None
+        return self.console.read(execution_id, lambda: [self.api("GET", path, console=True) for path in paths],
+                                 last.tables if last else None, last.state_machines if last else None)
 
     def execution_status(self, execution_id: str) -> str | None:
+        """The status on the execution's first item in key order (the execution item: its server items sort after
+        it), read alone: an until step asks every virtual minute, and a big plan has a server item per server."""
+        table, in_process = self.table_name("execution-history"), self._in_process_moto()
+        if in_process:
+            item = moto_first_item(*in_process, table, ("executionId", execution_id))
+            return item.get("status") if item else None
         response = self.world.client("dynamodb").query(
-            TableName=self.table_name("execution-history"), KeyConditionExpression="executionId = :id",
-            ExpressionAttributeValues={":id": {"S": execution_id}}, ConsistentRead=True)
+            TableName=table, KeyConditionExpression="executionId = :id",
+            ExpressionAttributeValues={":id": {"S": execution_id}}, ConsistentRead=True, Limit=1)
         items = [plain_item(item) for item in response.get("Items", ())]
         return items[0].get("status") if items else None
 
@@ -310,6 +322,10 @@ class SideRun:
         raise SystemRefused(Stop(index, name, f"{where}: there is no current execution: the start ({refusal.where}) "
                                               f"was refused: {refusal.answer}",
                                  response_step=refusal.step, response_index=0))
+
+    def _has_faults(self) -> bool:
+        """Whether the world plays scripted faults: the scenario's, or a catalogue variant's DRS faults."""
+        return bool(self.scenario.faults or self.world.drs.backend.faults)
 
     def physical_id(self, logical_id: str) -> str:
         assert self.stack is not None, "physical ids exist only once the stack is deployed"

@@ -48,6 +48,7 @@ class VirtualClock:
         self._timers: list[_Timer] = []
         self._seq = itertools.count()
         self._traveller: time_machine.Coordinates | None = None
+        self.fired: list[str] = []  # the name of every timer fired, in order (who may have changed the world)
 
     # -- reading -------------------------------------------------------------------------------------------------
     def now(self) -> float:
@@ -96,6 +97,7 @@ class VirtualClock:
                 break
             timer = heapq.heappop(self._timers)
             self._set(timer.when)
+            self.fired.append(timer.name)
             if timer.period is not None:
                 timer.when += timer.period
                 timer.seq = next(self._seq)

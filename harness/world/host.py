@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import traceback
 import uuid
@@ -23,9 +22,9 @@ from drs_parity.world.invoke import (Answer, error_answer, invoke_result, lambda
                                      streaming, throttled_answer)
 from drs_parity.world.lambda_async import AsyncConfig, AsyncEvent, AsyncQueue, invocation_record
 from drs_parity.world.lambda_faults import FunctionTimedOut, LambdaFaults, stop_at_timeout_point, timeout_error
-from drs_parity.world.runtime import (LambdaContext, LambdaHandler, RuntimeFailure, captured_output,
-                                      environ_without_aws, json_safe, load_handler, marshal, replaced_environ,
-                                      runtime_environment, sleep_recorded_in)
+from drs_parity.world.runtime import (LambdaContext, LambdaHandler, RequestIds, RuntimeFailure, captured_output,
+                                      function_environ, json_safe, load_handler, marshal, runtime_environment,
+                                      sleep_recorded_in)
 from drs_parity.world.schedules import ScheduleRunner
 
 ClientFactory = Callable[[str], Any]  # service -> harness-internal boto3 client
@@ -94,7 +93,7 @@ class FunctionHost:
         self._depth = 0
         self._listeners: list[Callable[[Invocation], None]] = []
         self._guard: CallGuard | None = None
-        self._ids = itertools.count(1)
+        self.request_ids = RequestIds()  # counted: reused console reads skip the ids they took
         self._root_levels: dict[str, int] = {}
         self._unregister: list[Callable[[], None]] = []
         self._answerers: dict[str, ServiceAnswerer] = {}  # service id -> what answers its calls in-process
@@ -245,11 +244,7 @@ class FunctionHost:
         self._async.submit(AsyncEvent(function.name, event, request_id, trigger, self.clock.now(), prepared=prepared))
 
     def _run_event(self, event: AsyncEvent) -> Invocation:
-        invocation = event.prepared or Invocation(function=event.function, trigger=event.trigger, event=event.payload,
-                                                  request_id=event.request_id)
-        event.prepared = None
-        invocation.attempt, invocation.duplicate = event.runs + 1, event.duplicate
-        return self._run(invocation)
+        return self._run(event.delivery())
 
     def _as_action(self, callback: Callable[[], None]) -> None:
         with self._top_level_action():
@@ -273,7 +268,7 @@ class FunctionHost:
         return function is not None
 
     def _next_id(self) -> str:
-        return str(uuid.UUID(int=next(self._ids), version=4))
+        return str(uuid.UUID(int=next(self.request_ids), version=4))
 
     def _run(self, invocation: Invocation) -> Invocation:
         function = self.functions[invocation.function]
@@ -319,7 +314,7 @@ class FunctionHost:
     def _function_environ(self, function: DeployedFunction,
                           package: CodePackage) -> contextlib.AbstractContextManager[None]:
         runtime = runtime_environment(function, package.folders[0], self.region)
-        return replaced_environ(environ_without_aws({**self._base_env(), **function.environment, **runtime}))
+        return function_environ({**self._base_env(), **function.environment, **runtime})
 
     # -- botocore hooks ----------------------------------------------------------------------------------------------
     def _remember_call(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:

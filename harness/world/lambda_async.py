@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import copy
 import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -11,6 +12,7 @@ from drs_parity.world.clock import TimerHandle, VirtualClock
 from drs_parity.world.functions import Invocation
 from drs_parity.world.invoke import error_payload
 from drs_parity.world.lambda_faults import LambdaFaults
+from drs_parity.world.runtime import RuntimeFailure, marshal
 
 # AWS Lambda developer guide, "How Lambda handles errors and retries with asynchronous invocation": two more
 # attempts, one minute after the first and two minutes after the second; throttled events go back to the queue
@@ -49,6 +51,25 @@ class AsyncEvent:
     throttles: int = 0  # attempts that were throttled
     last: Invocation | None = None  # the last attempt that ran
     prepared: Invocation | None = None  # the first attempt's invocation, made when the event was queued
+
+    def delivery(self) -> Invocation:
+        """The invocation of the event's next attempt, with its own copy of the payload: Lambda deserialises the
+        event for every delivery, so a handler that mutates its event never sees that on a retry or a duplicate."""
+        invocation = self.prepared or Invocation(function=self.function, trigger=self.trigger, event=None,
+                                                 request_id=self.request_id)
+        self.prepared = None
+        invocation.event = delivered_payload(self.payload)
+        invocation.attempt, invocation.duplicate = self.runs + 1, self.duplicate
+        return invocation
+
+
+def delivered_payload(payload: Any) -> Any:
+    """A payload as one delivery hands it to the handler: through JSON, as Lambda sends it (a deep copy where the
+    harness itself queued something JSON cannot carry)."""
+    try:
+        return marshal(payload)
+    except RuntimeFailure:
+        return copy.deepcopy(payload)
 
 
 def throttle_backoff(throttles: int) -> float:

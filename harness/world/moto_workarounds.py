@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import functools
+import random
 import re
+import string
 import threading
 from typing import Any, Callable
 
@@ -193,6 +195,24 @@ def method_names(response_class: type) -> list[str]:
     return _moto["method_names_from_class"](response_class)
 
 
+# -- moto's request ids: drawn from a stream of their own -------------------------------------------------------------
+_REQUEST_ID_CHARACTERS = string.ascii_letters + string.digits
+_request_ids = random.Random()
+
+
+def request_id(headerdict: dict[str, Any] | None = None) -> str:
+    """moto.utilities.aws_headers.gen_amzn_requestid_long, as moto's responses call it, from a random stream of its own.
+
+    moto draws each answer's 52-character request id one character at a time (2% of a drill) from the stream its
+    resources' ids and addresses come from (mock_random): a request more or fewer, such as a console read reused
+    instead of made again, would change every later instance's IP address. The same characters, the same length.
+    Suggested to moto: `choices(k=52)` from a generator of the request ids' own."""
+    generated = "".join(_request_ids.choices(_REQUEST_ID_CHARACTERS, k=52))
+    if isinstance(headerdict, dict):
+        headerdict["x-amzn-requestid"] = generated
+    return generated
+
+
 def _patch(owner: Any, name: str, replacement: Any) -> Callable[[], None]:
     """Replace a class's or module's own attribute; returns the undo."""
     original = owner.__dict__[name]
@@ -216,7 +236,8 @@ def _patches() -> list[Callable[[], Callable[[], None]]]:
             lambda: _patch(InstanceBackend, "get_instance", instance_by_id),
             lambda: _patch(serialize.AttributePicker, "__call__", pick_attribute),
             lambda: _patch(botocore_stubber.BotocoreStubber, "process_request", route_request),
-            lambda: _patch(responses, "method_names_from_class", method_names)]
+            lambda: _patch(responses, "method_names_from_class", method_names),
+            lambda: _patch(responses, "gen_amzn_requestid_long", request_id)]
 
 
 def install_moto_workarounds() -> Callable[[], None]:

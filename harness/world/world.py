@@ -18,6 +18,7 @@ from drs_parity.world.drs import DrsEmulator, Ec2Launcher, InProcessMotoLauncher
 from drs_parity.world.host import FunctionHost, mark_harness_client
 from drs_parity.world.iam import IamGuard, enforce_iam
 from drs_parity.world.runtime import environ_without_aws, replaced_environ
+from drs_parity.world.signing import install_unchecked_signatures
 from drs_parity.world.stepfunctions.service import StepFunctions
 
 HARNESS_ROLE = "drs-parity-harness"  # assumed in other accounts for harness clients
@@ -80,6 +81,8 @@ class World:
         try:
             self.backend.start()
             exit_stack.callback(self.backend.stop)
+            if self.backend.in_process:  # moto reads the credential and scope of a signature, never checks it
+                exit_stack.callback(install_unchecked_signatures())
             self._credentials[self.account_id] = self._base_credentials()
             process_env = {**self.backend.process_env(), **self.base_env()}
             exit_stack.enter_context(replaced_environ(environ_without_aws(process_env)))

@@ -5,7 +5,7 @@ from typing import Any
 from shared.accounts import AccountContexts
 from shared.aws_calls import all_pages, chunks, reported_as_call_error
 
-SOURCE_SERVER_IDS_PER_CALL = 200
+IDS_PER_CALL = 200  # DescribeSourceServers' id filter and TerminateRecoveryInstances take at most 200 ids
 
 
 class DrsGateway:
@@ -44,7 +44,7 @@ class DrsGateway:
         with reported_as_call_error():
             drs = self._drs(account_id, region)
             found: list[dict[str, Any]] = []
-            for chunk in chunks(sorted(server_ids), SOURCE_SERVER_IDS_PER_CALL):
+            for chunk in chunks(sorted(server_ids), IDS_PER_CALL):
                 found.extend(all_pages(drs.describe_source_servers, "items", filters={"sourceServerIDs": chunk}))
             return found
 
@@ -56,9 +56,14 @@ class DrsGateway:
         with reported_as_call_error():
             return all_pages(self._drs(account_id, region).describe_job_log_items, "items", jobID=job_id)
 
-    def terminate_recovery_instances(self, account_id: str | None, region: str | None, instance_ids: list[str]) -> str:
+    def terminate_recovery_instances(
+        self, account_id: str | None, region: str | None, instance_ids: list[str]
+    ) -> list[str]:
+        """One termination job per chunk of 200 of `instance_ids` in the order given (the most one call takes), each
+        chunk sent sorted; the jobs in chunk order."""
+        job_ids = []
         with reported_as_call_error():
-            response = self._drs(account_id, region).terminate_recovery_instances(
-                recoveryInstanceIDs=sorted(instance_ids)
-            )
-        return str(response["job"]["jobID"])
+            drs = self._drs(account_id, region)
+            for chunk in chunks(instance_ids, IDS_PER_CALL):
+                job_ids.append(str(drs.terminate_recovery_instances(recoveryInstanceIDs=sorted(chunk))["job"]["jobID"]))
+        return job_ids

@@ -2,7 +2,8 @@
 
 A start is claimed on the execution item (a versioned write of the wave's startTime) before StartRecovery, so two
 writers that read the same execution cannot both start the wave; a wave found claimed but without a job (its start
-was interrupted) takes the job DRS already runs for it, tagged with its execution and wave, before starting another.
+was interrupted) takes the jobs DRS already runs for it, tagged with its execution, wave and chunk, and starts only the
+chunks that have none.
 """
 
 from datetime import datetime, timezone
@@ -15,6 +16,7 @@ from shared.domain.lifecycle import (
     mark_job_recorded,
     mark_wave_start_failed,
     mark_wave_started,
+    server_id_chunks,
     start_recovery_tags,
 )
 from shared.drs_gateway import DrsGateway
@@ -29,51 +31,67 @@ class StartClaimLost(Exception):
 
 
 def start_wave(execution: Execution, wave_number: int, drs: DrsGateway, now: int,
-               repository: ExecutionRepository, statuses: Iterable[str]) -> str | None:
-    """Claims and starts the wave (or takes its interrupted start's job); updates `execution` either way and returns
-    the job started, None when the start failed. Raises StartClaimLost when the claim loses its race."""
+               repository: ExecutionRepository, statuses: Iterable[str]) -> list[str] | None:
+    """Claims and starts the wave, one job per chunk of 200 servers (or takes its interrupted start's jobs and starts
+    only the chunks that have none); updates `execution` either way and returns the jobs, None when the start failed.
+    Raises StartClaimLost when the claim loses its race."""
     wave = execution["waves"][wave_number]
     execution_id = execution["executionId"]
+    chunks = server_id_chunks(wave)
+    started: list[str] = []
     try:
-        job_id = _job_already_started(execution, wave_number, drs) if is_being_started(wave) else None
-        if job_id is None:
-            wave["startTime"] = now
+        taken_up = _jobs_already_started(execution, wave_number, drs) if is_being_started(wave) else {}
+        if len(taken_up) < len(chunks):
+            if not taken_up:  # a take-up with jobs keeps the startTime they are looked up from
+                wave["startTime"] = now
             if not repository.claim_wave_start(execution, wave_number, statuses):
                 raise StartClaimLost(execution_id)
-            job_id = drs.start_recovery(
+        for chunk, server_ids in enumerate(chunks):
+            started.append(taken_up.get(chunk) or drs.start_recovery(
                 wave["accountId"],
                 wave["region"],
-                wave["serverIds"],
+                server_ids,
                 is_drill=execution["executionType"] == "DRILL",
-                tags=start_recovery_tags(execution_id, wave_number),
-            )
+                tags=start_recovery_tags(execution_id, wave_number, chunk),
+            ))
     except AwsCallError as exc:
-        mark_wave_start_failed(execution, wave_number, exc.text, now)
+        mark_wave_start_failed(execution, wave_number, exc.text, now, started)
         return None
-    mark_wave_started(execution, wave_number, job_id, now)
-    log.info(f"Started wave {wave_number} for execution {execution_id}: job {job_id}", execution_id)
-    return job_id
+    mark_wave_started(execution, wave_number, started, now)
+    log.info(f"Started wave {wave_number} for execution {execution_id}: {describe_jobs(started)}", execution_id)
+    return started
 
 
-def _job_already_started(execution: Execution, wave_number: int, drs: DrsGateway) -> str | None:
+def describe_jobs(job_ids: list[str]) -> str:
+    """`job <id>` for a one-job wave (as always), `jobs <id>, <id>` for several."""
+    return f"job {job_ids[0]}" if len(job_ids) == 1 else "jobs " + ", ".join(job_ids)
+
+
+def _jobs_already_started(execution: Execution, wave_number: int, drs: DrsGateway) -> dict[int, str]:
+    """Chunk -> the newest job created since the wave's startTime with the tags of that chunk."""
     wave = execution["waves"][wave_number]
     since = datetime.fromtimestamp(int(wave["startTime"]), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    wanted = start_recovery_tags(execution["executionId"], wave_number)
-    tagged = [job for job in drs.jobs_created_since(wave.get("accountId"), wave.get("region"), since)
-              if all((job.get("tags") or {}).get(key) == value for key, value in wanted.items())]
-    tagged.sort(key=lambda job: str(job.get("creationDateTime") or ""))
-    return str(tagged[-1]["jobID"]) if tagged else None
+    jobs = sorted(drs.jobs_created_since(wave.get("accountId"), wave.get("region"), since),
+                  key=lambda job: str(job.get("creationDateTime") or ""))
+    found: dict[int, str] = {}
+    for chunk in range(len(server_id_chunks(wave))):
+        wanted = start_recovery_tags(execution["executionId"], wave_number, chunk)
+        for job in jobs:  # oldest first: the newest tagged job wins
+            if all((job.get("tags") or {}).get(key) == value for key, value in wanted.items()):
+                found[chunk] = str(job["jobID"])
+    return found
 
 
-def record_started_job(repository: ExecutionRepository, execution_id: str, wave_number: int, job_id: str) -> None:
-    """After its writer lost the race, a started job is still written on its claimed wave, alone, so whatever the
-    winner decided (a cancel, a pause) the job is followed; a wave no longer claimed was recorded already."""
+def record_started_job(repository: ExecutionRepository, execution_id: str, wave_number: int,
+                       job_ids: list[str]) -> None:
+    """After its writer lost the race, a wave's started jobs are still written on its claimed wave, alone, so
+    whatever the winner decided (a cancel, a pause) they are followed; a wave no longer claimed was recorded already."""
     for _ in range(RECORD_ATTEMPTS):
         execution = repository.get_item(execution_id)
         if execution is None or not is_being_started(execution["waves"][wave_number]):
             return
-        mark_job_recorded(execution, wave_number, job_id)
+        mark_job_recorded(execution, wave_number, job_ids)
         fields = {"waves": execution["waves"], "currentWave": execution["currentWave"]}
         if repository.update_if_status(execution, fields, [execution["status"]]):
             return
-    log.debug(f"Job {job_id} of wave {wave_number} left for the next poll to find", execution_id)
+    log.debug(f"{describe_jobs(job_ids)} of wave {wave_number} left for the next poll to find", execution_id)

@@ -17,6 +17,9 @@ DEFAULT_JOB_START_SECONDS = 30.0
 DEFAULT_JOB_END_SECONDS = 30.0
 DEFAULT_LAUNCH = {"status": "LAUNCHED", "seconds": 60}
 LAUNCH_OUTCOMES = ("LAUNCHED", "FAILED")
+# Items a list answer holds when the request names no maxResults (the orchestrator never does): DRS pages its lists
+# whatever the caller asks, and 200 (the most ids one sourceServerIDs filter takes) keeps a filtered page whole.
+DEFAULT_PAGE_SIZE = 200
 
 
 class Clock(Protocol):
@@ -274,9 +277,10 @@ def parse_faults(faults: list[dict[str, Any]], clock_start: float) -> list[Fault
 
 # -- pagination -------------------------------------------------------------------------------------------------------
 def paginate(items: list[Any], params: dict[str, Any], scope: str) -> tuple[list[Any], str | None]:
-    """One page of `items` per maxResults/nextToken; the token is opaque and bound to its operation."""
+    """One page of `items` per maxResults (DEFAULT_PAGE_SIZE when absent) and nextToken; the token is opaque and
+    bound to its operation."""
     start = _token_offset(params.get("nextToken"), scope, len(items))
-    size = params.get("maxResults") or len(items) or 1
+    size = params.get("maxResults") or DEFAULT_PAGE_SIZE
     end = start + size
     return items[start:end], (_make_token(scope, end) if end < len(items) else None)
 

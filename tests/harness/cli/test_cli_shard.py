@@ -132,7 +132,7 @@ def test_merge_mistakes_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[st
 def test_two_real_shards_merged_are_the_serial_run_on_moto(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    quick = ["--scenario", "cancel-wave-1", "--scenario", "api-contract", "--no-calibrate", "--jobs", "1"]
+    quick = ["--scenario", "cancel-wave-1", "--scenario", "drill-launch-failure", "--no-calibrate", "--jobs", "1"]
     serial_code, _, _ = cli(capsys, ["run", *quick, "--out", "serial"])
     shard_codes = [cli(capsys, ["run", *quick, "--shard", f"{k}/2", "--out", f"s{k}"])[0] for k in (1, 2)]
     assert [len(report(tmp_path / f"s{k}")["scenarios"]) for k in (1, 2)] == [1, 1]

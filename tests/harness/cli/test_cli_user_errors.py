@@ -21,7 +21,9 @@ from tests.harness.cli.test_cli import assert_one_line_error
 
 # (argv, a fragment of the one-line error); files named here are made by the `workdir` fixture
 MISTAKES: list[tuple[str, str]] = [
-    ("scenarios --bogus", "unrecognized arguments: --bogus"),
+    ("scenarios --bogus", "unrecognized arguments: --bogus (see drs-parity scenarios --help)"),
+    ("run --output x", "unrecognized arguments: --output x (see drs-parity run --help)"),
+    ("--bogus", "unrecognized arguments: --bogus (see drs-parity --help)"),
     ("smoke --scenario nope", "unknown scenario 'nope'"),
     ("smoke --scenario binary.yaml", "binary.yaml: not UTF-8 text"),
     ("smoke --backend azure", "unknown backend 'azure'"),
@@ -37,6 +39,7 @@ MISTAKES: list[tuple[str, str]] = [
     ("run --left nope", "unknown system 'nope'"),
     ("run --right nope", "unknown system 'nope'"),
     ("run --rules missing.yaml", "missing.yaml: rules file not found"),
+    ("run --rules folder", "folder: a folder, not a rules file"),
     ("run --rules broken.yaml", "broken.yaml"),
     ("run --rules binary.yaml", "binary.yaml: not UTF-8 text"),
     ("run --right-regression nope", "unknown regression 'nope'"),

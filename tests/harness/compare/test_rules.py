@@ -64,6 +64,17 @@ def test_a_bad_rules_file_is_one_line_naming_file_and_field(tmp_path: Path, text
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize(("name", "text", "where"), [("r.yaml", "rules:\n  - {path: a\n", ":3: not valid YAML: "),
+                                                     ("r.toml", "rules = [\n", ": not valid TOML: ")])
+def test_a_syntax_mistake_in_a_rules_file_says_where(tmp_path: Path, name: str, text: str, where: str) -> None:
+    # YAML as every fixture file says it (file:LINE, what editors and CI annotations jump to); TOML's own text
+    # says where, "(at line N, column M)"
+    path = write(tmp_path, text, name)
+    with pytest.raises(RulesError) as error:
+        load_rules(path)
+    assert str(error.value).startswith(f"{path}{where}") and "\n" not in str(error.value)
+
+
 def test_a_missing_rules_file(tmp_path: Path) -> None:
     with pytest.raises(RulesError, match="rules file not found"):
         load_rules(tmp_path / "absent.yaml")

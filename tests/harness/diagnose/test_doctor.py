@@ -31,7 +31,8 @@ def server(server_id: str, launch: str = "LAUNCHED", **overrides: Any) -> dict[s
 
 def wave(number: int, status: str, servers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"waveNumber": number, "waveName": f"Wave {number}", "status": status,
-            "jobId": f"drsjob-{number}" if status != "PENDING" else None, "region": "us-east-1",
+            "jobId": f"drsjob-{number}" if status != "PENDING" else None,
+            "jobIds": [f"drsjob-{number}"] if status != "PENDING" else [], "region": "us-east-1",
             "accountId": "123456789012", "startTime": None, "endTime": None, "serverIds": [f"s-{number}"],
             "statusMessage": None, "serverStatuses": servers or []}
 
@@ -220,6 +221,28 @@ def test_aws_calls_without_evidence_catches_a_lookup_in_another_region_than_the_
     assert diagnosis.first_broken.evidence == \
         "DescribeJobs asked us-east-1 for job drsjob-1 of wave 1, which the item puts in us-west-2"
     assert check(two_regions(asked="us-west-2"), "aws-calls").status == PASS
+
+
+def with_an_api_check_before_the_execution(timeline: dict[str, Any], region: str) -> dict[str, Any]:
+    """An API request's DescribeJobs of the wave's job in `region` in a step before the execution existed (as an
+    API contract scenario checks a group in another region before it starts anything)."""
+    earlier = step(0, "api POST /protection-groups", 0, None,
+                   calls=[{**call("drs", "DescribeJobs", function="data", filters={"jobIDs": ["drsjob-1"]}),
+                           "region": region}])
+    timeline["steps"].insert(0, earlier)
+    return timeline
+
+
+def test_aws_calls_leave_out_lookups_made_before_the_execution_existed():
+    assert check(with_an_api_check_before_the_execution(two_regions(asked="us-west-2"), "us-east-1"),
+                 "aws-calls").status == PASS
+    homes = {"drsjob-1": ("123456789012", "us-west-2")}
+    earlier = [drs_request("us-east-1", jobIDs=["drsjob-1"])]  # the emulator's record of that API request
+    timeline = with_an_api_check_before_the_execution(healthy(), "us-east-1")
+    assert check(timeline, "aws-calls", Evidence(drs_requests=earlier, drs_homes=homes)).status == PASS
+    # the same lookup made again once the execution exists is the chain's, and misdirected
+    assert check(two_regions(asked="us-east-1"), "aws-calls", Evidence(drs_requests=earlier * 2, drs_homes=homes)
+                 ).status == FAIL
 
 
 def test_aws_calls_with_evidence_names_where_drs_keeps_the_job():

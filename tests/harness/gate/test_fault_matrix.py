@@ -15,7 +15,9 @@ from drs_parity.fixtures.scenario import load_scenarios
 from drs_parity.fixtures.scenario_model import AdvanceStep
 from drs_parity.fixtures.scenario_parse import with_faults
 from drs_parity.fixtures.system import load_system
-from drs_parity.gate.fault_cases import CASES, UnknownFault, applicable, exercises, fault_case, side_facts
+from drs_parity.gate.fault_cases import (
+    CASES, UnknownFault, applicable, exercises, fault_case, side_context, side_facts,
+)
 from drs_parity.gate.fault_matrix import BROKEN, HELD, NOT_APPLICABLE, SideTask, judge, run_matrix
 from drs_parity.gate.fault_outcome import SideRun, differences, summarise
 from drs_parity.gate.noise_cache import NoiseCache
@@ -74,6 +76,22 @@ def test_the_facts_name_the_poll_that_started_a_wave_by_its_number_and_calls() -
                                  "atSeconds": 180}
     assert facts["asyncRoles"] == ["executions", "poller"] and facts["drsOperations"] == ["DescribeJobs",
                                                                                          "StartRecovery"]
+
+
+def test_a_roles_throttle_starts_at_its_first_run_not_at_the_start_workers_event() -> None:
+    monolith = load_system("monolithic")
+    functions = {"api-fn": deployed("api-fn", "ApiHandlerFunction")}
+    worker, tick, later = (invocation("api-fn", trigger, [], started) for trigger, started in
+                           (("event", 100), ("schedule", 160), ("schedule", 220)))
+    tick.logs = [{"message": "Found 0 executions in POLLING status"}]
+    later.logs = [{"message": "Found 1 executions in POLLING status"}, {"message": "Polling execution: e-1"}]
+    facts = side_facts([worker, tick, later], functions, monolith, 100)
+    assert facts["firstRuns"] == {"finder": 60, "poller": 120}
+    side = side_context(monolith, facts)
+    assert fault_case("poller-throttled").build(side) == [
+        {"service": "lambda", "function": "poller", "fault": "throttle", "afterSeconds": 120, "count": 4}]
+    assert fault_case("finder-throttled").build(side)[0]["afterSeconds"] == 60
+    assert fault_case("poller-throttled").build(side_context(monolith, {**facts, "firstRuns": {}})) is None
 
 
 def step(calls: list[dict[str, Any]], items: list[dict[str, Any]]) -> dict[str, Any]:

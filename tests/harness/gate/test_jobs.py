@@ -97,9 +97,9 @@ def without_timings(report: Any) -> Any:
 
 @pytest.mark.slow
 def test_jobs_2_writes_the_report_jobs_1_writes(tmp_path: Path) -> None:
-    scenarios = ["--scenario", "two-wave-drill", "--scenario", "cancel-wave-1", "--scenario", "api-contract"]
+    scenarios = ["--scenario", "two-wave-drill", "--scenario", "cancel-wave-1", "--scenario", "drill-launch-failure"]
     for jobs in ("1", "2"):
         assert main(["run", *scenarios, "--no-calibrate", "--jobs", jobs, "--out", str(tmp_path / jobs)]) == 0
     serial, parallel = (json.loads((tmp_path / jobs / "report.json").read_text()) for jobs in ("1", "2"))
-    assert [s["name"] for s in parallel["scenarios"]] == ["two-wave-drill", "cancel-wave-1", "api-contract"]
+    assert [s["name"] for s in parallel["scenarios"]] == ["two-wave-drill", "cancel-wave-1", "drill-launch-failure"]
     assert without_timings(parallel) == without_timings(serial)

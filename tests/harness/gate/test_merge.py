@@ -136,3 +136,20 @@ def test_a_scenario_in_two_shards_is_refused(tmp_path: Path) -> None:
     result.scenarios.append(parts[0][1].scenarios[0])
     with pytest.raises(MergeError, match=f"scenario {parts[0][1].scenarios[0].scenario} is in both"):
         merge_shards(parts)
+
+
+def test_missing_shards_of_a_huge_split_are_named_a_few_and_counted(tmp_path: Path) -> None:
+    # `--shard 1/1000000` alone: merge says what is missing in one short line, not a million shard names
+    count = 10**6
+    parts = [through_file(run(Shard(1, count)), tmp_path / "shard-1.json")]
+    with pytest.raises(MergeError) as raised:
+        merge_shards(parts)
+    assert str(raised.value) == (f"missing shard {', '.join(f'{index}/{count}' for index in range(2, 12))} and "
+                                 f"{count - 11} more (given: 1/{count})")
+
+
+def test_a_shard_numbered_past_its_split_does_not_stand_in_for_a_missing_one(tmp_path: Path) -> None:
+    parts = shards(tmp_path, 2)
+    parts[1][1].shard = Shard(5, 2)  # a doctored report.json: Shard is not checked when read back
+    with pytest.raises(MergeError, match=r"missing shard 2/2 \(given: 1/2, 5/2\)"):
+        merge_shards(parts)

@@ -73,6 +73,12 @@ def test_more_shards_than_cells_leaves_some_shards_empty() -> None:
         ["two-wave-drill"], ["api-contract"], [], []]
 
 
+def test_a_huge_shard_count_deals_as_one_shard_per_cell_without_weighing_every_shard() -> None:
+    # a billion loads would be gigabytes (a trillion, a MemoryError traceback): shards past the cells stay empty
+    assert owners(list(COSTS.items()), 10**12) == owners(list(COSTS.items()), len(COSTS))
+    assert slice_names(cells(), Shard(10**12, 10**12)) == []
+
+
 def test_a_shard_of_several_leaves_the_stale_rule_verdict_to_the_merge() -> None:
     stale = [Rule(path="logs[x]", reason="old")]
     whole = ParityResult("a", "b", "moto", [ScenarioResult("s")], stale_rules=stale, strict=True)

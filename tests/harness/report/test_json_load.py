@@ -111,7 +111,7 @@ def test_junit_puts_each_scenarios_runtime_failures_on_system_err(result: Parity
     ('["a list"]', "{path} is not a drs-parity report: no schemaVersion"),
     ('{"verdict": "parity"}', "{path} is not a drs-parity report: no schemaVersion"),
     ('{"schemaVersion": 2, "left": "monolithic"}', "{path} has schemaVersion 2; this drs-parity reads 3"),
-    ('{"schemaVersion": 3, "left": "monolithic"}', "{path} is not a drs-parity report: KeyError: 'shard'"),
+    ('{"schemaVersion": 3, "left": "monolithic"}', "{path} is not a drs-parity report: no field 'shard'"),
 ])
 def test_what_is_not_a_report_this_version_reads_is_one_line(tmp_path: Path, content: str | None,
                                                               problem: str) -> None:

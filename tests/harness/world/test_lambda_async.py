@@ -39,6 +39,18 @@ def test_a_failing_async_event_is_retried_twice_one_then_two_minutes_later(world
     assert all(run.event == {"order": 7} for run in host.invocations)
 
 
+def test_each_retry_gets_the_event_as_sent_not_as_the_failed_attempt_left_it(world: World) -> None:
+    host = world.host
+    add(host, "mutator", "tests.lambdas.mutator.handler")
+
+    host.invoke("mutator", {"order": 7, "trail": []}, invocation_type="Event")
+    world.clock.advance(600)
+
+    arrived = [json.loads(run.error["message"]) for run in host.invocations]
+    assert arrived == [{"order": 7, "trail": []}] * 3
+    assert len({id(run.event) for run in host.invocations}) == 3  # each attempt its own copy
+
+
 def test_a_retry_that_succeeds_ends_the_retries(world: World) -> None:
     add(world.host, "flaky", "tests.lambdas.flaky.handler")
 

@@ -1,5 +1,6 @@
 """Lambda's scripted faults: duplicate delivery, throttling (sync 429s botocore retries, async delays), timeouts."""
 
+import json
 import re
 from typing import Iterator
 
@@ -35,6 +36,18 @@ def test_a_duplicated_async_event_runs_twice_with_the_same_request_id(world: Wor
 
     runs = [(run.event, run.request_id, run.duplicate) for run in host.invocations]
     assert runs == [({"n": 1}, runs[0][1], False), ({"n": 1}, runs[0][1], True), ({"n": 2}, runs[2][1], False)]
+
+
+def test_a_duplicate_delivery_gets_the_event_as_sent_not_as_the_first_delivery_left_it(world: World) -> None:
+    host = world.host
+    add(host, "mutator", "tests.lambdas.mutator.handler")
+    host.faults.add_duplicates(window(world, "mutator"), delay=0)
+
+    host.invoke("mutator", {"n": 1}, invocation_type="Event")
+
+    first, duplicate = host.invocations[:2]
+    assert (first.duplicate, duplicate.duplicate) == (False, True)
+    assert json.loads(first.error["message"]) == json.loads(duplicate.error["message"]) == {"n": 1}
 
 
 def test_a_duplicate_with_a_delay_arrives_that_much_later(world: World) -> None:

@@ -262,9 +262,9 @@ def test_terminate_groups_follow_the_first_wave_holding_an_instance(monkeypatch:
         def __init__(self, accounts: Any) -> None:
             pass
 
-        def terminate_recovery_instances(self, account: str, region: str, ids: list[str]) -> str:
+        def terminate_recovery_instances(self, account: str, region: str, ids: list[str]) -> list[str]:
             calls.append((region, ids))
-            return f"job-{region}"
+            return [f"job-{region}"]
 
     monkeypatch.setattr(dec_executions, "_find", lambda _, with_servers=False: execution)
     monkeypatch.setattr(dec_executions, "DrsGateway", FakeDrs)

@@ -108,7 +108,7 @@ def test_indexes_and_listing_hold_execution_items_only(side: Any) -> None:
 
 
 def test_a_tag_group_of_more_servers_than_a_wave_takes_is_refused(side: Any) -> None:
-    side.world.drs.load({}, bench.source_servers(201), [])
+    side.world.drs.load({}, bench.source_servers(501), [])
     group = side.api("POST", "/protection-groups", {"groupName": "Wide", "region": bench.REGION,
                                                     "serverSelectionTags": {"Bench": "yes"}})
     plan = side.api("POST", "/recovery-plans", {"planName": "Wide", "waves": [
@@ -118,7 +118,7 @@ def test_a_tag_group_of_more_servers_than_a_wave_takes_is_refused(side: Any) -> 
                                            body={"planId": plan["planId"], "executionType": "DRILL"})
     assert (response.status, response.body) == (400, {
         "error": "INVALID_PROTECTION_GROUP",
-        "message": f"Protection group {group['groupId']} selects 201 source servers; a wave takes at most 200"})
+        "message": f"Protection group {group['groupId']} selects 501 source servers; a wave takes at most 500"})
     assert table_items(side) == []
 
 

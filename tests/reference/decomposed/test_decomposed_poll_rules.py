@@ -38,7 +38,7 @@ def servers(*launch_statuses):
 ])
 def test_wave_rules_first_match_wins(job_status, launch, expected_status, expected_message):
     target = wave(0, "STARTED", "j1")
-    rules.apply_job(target, {"jobID": "j1", "status": job_status}, servers(*launch), NOW)
+    rules.apply_jobs(target, [{"jobID": "j1", "status": job_status}], servers(*launch), NOW)
     assert (target["status"], target["statusMessage"]) == (expected_status, expected_message)
     assert target["endTime"] == (NOW if expected_status in ("COMPLETED", "FAILED") else None)
     assert len(target["serverStatuses"]) == len(launch)
@@ -113,7 +113,7 @@ def test_server_status_enrichment_prefers_name_tag_and_instance_facts():
     launched = dt.datetime(2026, 1, 15, 10, 5, tzinfo=dt.timezone.utc)
     instances = {"i-1": {"PrivateDnsName": "ip-10-0-0-1.ec2.internal", "PrivateIpAddress": "10.0.0.1",
                          "InstanceType": "t3.medium", "LaunchTime": launched}}
-    assert enrichment.server_statuses(job, sources, instances) == [
+    assert enrichment.server_statuses([job], sources, instances) == [
         {"sourceServerId": "s-1", "serverName": "web-01", "hostname": "ip-10-0-0-1.ec2.internal",
          "launchStatus": "LAUNCHED", "launchTime": int(launched.timestamp()), "instanceId": "i-1",
          "privateIp": "10.0.0.1", "instanceType": "t3.medium"},

@@ -1,4 +1,4 @@
-"""Every fixture scenario, run on the decomposed system from POST to its expected final status."""
+"""The decomposed system over moto's server (every scenario runs in-process in tests/reference/contract)."""
 
 import pytest
 
@@ -9,15 +9,6 @@ from drs_parity.world.world import World
 from tests.reference.scenarios import everyday_scenario_paths
 
 SCENARIOS = everyday_scenario_paths()
-
-
-@pytest.mark.parametrize("path", SCENARIOS, ids=[path.stem for path in SCENARIOS])
-def test_scenario_reaches_expected_outcome_on_moto(path):
-    scenario = load_scenarios([path])[0]
-    timeline = run_side(load_system("decomposed"), scenario, "moto")
-    assert check_expectations(scenario, timeline) == []
-    errors = [invocation for step in timeline.steps for invocation in step.invocations if invocation.get("error")]
-    assert errors == []
 
 
 @pytest.mark.moto_server

@@ -36,7 +36,8 @@ ADDED = (
 # What it leaves out of template.yaml: the start worker's self-invocation (the machine starts wave 0 instead).
 REPLACED = (f"{HANDLER_POLICY}.Statement[Sid=InvokeOwnStartWorker]", "Description")
 # The machine execution each final execution status ends in (a failed or timed-out wave fails the machine's task).
-MACHINE_ENDS = {"COMPLETED": ("SUCCEEDED", None), "CANCELLED": ("SUCCEEDED", None), "FAILED": ("FAILED", "WaveFailed")}
+MACHINE_ENDS = {"COMPLETED": ("SUCCEEDED", None), "CANCELLED": ("SUCCEEDED", None), "FAILED": ("FAILED", "WaveFailed"),
+                "TIMEOUT": ("FAILED", "ExecutionTimedOut")}
 
 
 def without(template: Path, paths: tuple[str, ...]) -> dict:

@@ -93,10 +93,18 @@ def test_cancelling_finishes_only_when_no_wave_is_active() -> None:
 
 def test_start_failure_fails_the_execution_with_the_drs_reason() -> None:
     item = execution(wave(0, "COMPLETED", "j0"), wave(1), wave(2))
-    domain.record_wave_start_failure(item, 1, "ThrottlingException: slow down", NOW)
+    domain.record_wave_start_failure(item, 1, "ThrottlingException: slow down", NOW, ["j1a"])
     assert item["waves"][1]["statusMessage"] == "Failed to start recovery: ThrottlingException: slow down"
+    assert (item["waves"][1]["jobIds"], item["waves"][1]["jobId"]) == (["j1a"], "j1a")  # the chunk started before
     assert item["errorMessage"] == "Wave 1 failed to start: ThrottlingException: slow down"
     assert [w["status"] for w in item["waves"]] == ["COMPLETED", "FAILED", "CANCELLED"]
+
+
+def test_a_wave_is_started_in_chunks_of_200_sorted_servers() -> None:
+    ids = [f"s-{n:017d}" for n in range(450)]
+    assert [len(chunk) for chunk in domain.server_chunks({"serverIds": ids})] == [200, 200, 50]
+    assert domain.server_chunks({"serverIds": ids})[1][0] == ids[200]
+    assert domain.server_chunks({"serverIds": []}) == [[]]  # DRS refuses it: the wave fails to start
 
 
 def test_timeout_cancels_every_unfinished_wave() -> None:
@@ -143,11 +151,13 @@ def test_view_derives_final_flag_completed_waves_and_duration() -> None:
     assert domain.execution_view(item, NOW)["durationSeconds"] == 500
 
 
-def test_instances_grouped_by_account_and_region_in_wave_order() -> None:
+def test_instances_grouped_by_account_and_region_in_wave_then_server_order() -> None:
+    # in the order of their servers (serverStatuses are sorted by sourceServerId), not of the ids EC2 drew
     first = wave(0, serverStatuses=[{"instanceId": "i-2"}, {"instanceId": None}, {"instanceId": "i-1"}])
     second = wave(1, region="eu-west-1", serverStatuses=[{"instanceId": "i-0"}])
-    assert domain.instance_ids_by_location(execution(first, second)) == {
-        ("123456789012", "us-east-1"): ["i-1", "i-2"], ("123456789012", "eu-west-1"): ["i-0"]}
+    third = wave(2, serverStatuses=[{"instanceId": "i-3"}])
+    assert domain.instance_ids_by_location(execution(first, second, third)) == {
+        ("123456789012", "us-east-1"): ["i-2", "i-1", "i-3"], ("123456789012", "eu-west-1"): ["i-0"]}
 
 
 # -- cadence ----------------------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ FINAL_WAVE_STATUSES = frozenset({COMPLETED, FAILED, CANCELLED})
 ACTIVE_WAVE_STATUSES = frozenset({STARTED, LAUNCHING})
 
 SKIPPED_AFTER_FAILURE = "Skipped: an earlier wave failed"
+SERVERS_PER_JOB = 200  # StartRecovery takes at most 200 source servers: a larger wave is started as several jobs
 
 
 class InvalidTransition(Exception):
@@ -49,23 +50,45 @@ def is_active_wave(wave: Wave) -> bool:
     return wave.get("status") in ACTIVE_WAVE_STATUSES or is_being_started(wave)
 
 
-def mark_job_recorded(execution: Execution, wave_number: int, job_id: str) -> None:
-    execution["waves"][wave_number].update(status=STARTED, jobId=job_id)
+def wave_jobs(wave: Wave) -> list[str]:
+    """The wave's DRS jobs, one per chunk of its servers, in chunk order ([] before it starts)."""
+    return list(wave.get("jobIds") or ([wave["jobId"]] if wave.get("jobId") else []))
+
+
+def server_id_chunks(wave: Wave) -> list[list[str]]:
+    """The wave's sorted servers as its StartRecovery calls take them; no server at all is one empty chunk (which
+    DRS refuses: the wave fails to start)."""
+    server_ids = list(wave.get("serverIds") or [])
+    return [server_ids[i : i + SERVERS_PER_JOB] for i in range(0, max(len(server_ids), 1), SERVERS_PER_JOB)]
+
+
+def _keep_jobs(wave: Wave, job_ids: list[str]) -> None:
+    wave["jobIds"] = list(job_ids)
+    wave["jobId"] = job_ids[0] if job_ids else None  # the first job, as one-job waves always showed it
+
+
+def mark_job_recorded(execution: Execution, wave_number: int, job_ids: list[str]) -> None:
+    wave = execution["waves"][wave_number]
+    wave["status"] = STARTED
+    _keep_jobs(wave, job_ids)
     execution["currentWave"] = wave_number
 
 
-def mark_wave_started(execution: Execution, wave_number: int, job_id: str, now: int) -> None:
+def mark_wave_started(execution: Execution, wave_number: int, job_ids: list[str], now: int) -> None:
     wave = execution["waves"][wave_number]
     if wave.get("startTime") is None:
         wave["startTime"] = now
-    mark_job_recorded(execution, wave_number, job_id)
+    mark_job_recorded(execution, wave_number, job_ids)
     execution["status"] = POLLING
 
 
-def mark_wave_start_failed(execution: Execution, wave_number: int, error_text: str, now: int) -> None:
+def mark_wave_start_failed(execution: Execution, wave_number: int, error_text: str, now: int,
+                           started_jobs: list[str]) -> None:
+    """The jobs of the chunks started before the failing one stay recorded on the failed wave."""
     wave = execution["waves"][wave_number]
     # a wave that never started keeps no startTime, though its start was claimed
     wave.update(status=FAILED, statusMessage=f"Failed to start recovery: {error_text}", endTime=now, startTime=None)
+    _keep_jobs(wave, started_jobs)
     execution.update(status=FAILED, errorMessage=f"Wave {wave_number} failed to start: {error_text}", endTime=now)
     skip_pending_waves_after(execution, wave_number)
 
@@ -76,8 +99,9 @@ def skip_pending_waves_after(execution: Execution, wave_number: int) -> None:
             wave.update(status=CANCELLED, statusMessage=SKIPPED_AFTER_FAILURE)
 
 
-def start_recovery_tags(execution_id: str, wave_number: int) -> dict[str, str]:
-    return {"drs-orchestration:executionId": execution_id, "drs-orchestration:wave": str(wave_number)}
+def start_recovery_tags(execution_id: str, wave_number: int, chunk: int) -> dict[str, str]:
+    return {"drs-orchestration:executionId": execution_id, "drs-orchestration:wave": str(wave_number),
+            "drs-orchestration:chunk": str(chunk)}
 
 
 # What a change of an execution writes back (the poller adds lastPolledTime).

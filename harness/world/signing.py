@@ -1,0 +1,57 @@
+"""SigV4 headers without the signature's hashing, while an in-process moto world runs: moto never checks it."""
+
+# botocore signs every request: a canonical request, its SHA-256, four HMACs (7% of an AWS call into in-process moto,
+# the finder's every tick). In-process moto reads the Authorization header for the credential (the access key: its
+# account) and the scope (the region), never the signature; so does the DRS emulator. The headers stay those botocore
+# sends (X-Amz-Date, X-Amz-Security-Token, Authorization with Credential and SignedHeaders); only the signature is a
+# constant. Plain SigV4 only: S3's, the query-string and SigV4a signers keep botocore's own code.
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
+from botocore.exceptions import NoCredentialsError
+from botocore.utils import get_current_datetime
+
+UNCHECKED_SIGNATURE = "0" * 64  # the length of a real one
+_lock = threading.Lock()
+_users = 0  # worlds that asked for it and have not stopped
+_original: Callable[[SigV4Auth, Any], Any] | None = None
+
+
+def add_auth_unsigned(signer: SigV4Auth, request: Any) -> Any:
+    """SigV4Auth.add_auth, its headers set as botocore sets them, the signature a constant."""
+    if type(signer) is not SigV4Auth:  # a subclass (S3, query string) has its own rules: botocore's code
+        assert _original is not None
+        return _original(signer, request)
+    if signer.credentials is None:
+        raise NoCredentialsError()
+    request.context["timestamp"] = get_current_datetime().strftime(SIGV4_TIMESTAMP)
+    signer._modify_request_before_signing(request)
+    return signer._inject_signature_to_request(request, UNCHECKED_SIGNATURE)
+
+
+def install_unchecked_signatures() -> Callable[[], None]:
+    """Sign without hashing until the returned undo has been called by every world that installed it."""
+    global _users, _original
+    with _lock:
+        if _users == 0:
+            _original = SigV4Auth.__dict__["add_auth"]
+            SigV4Auth.add_auth = add_auth_unsigned  # type: ignore[method-assign]
+        _users += 1
+    done = False
+
+    def undo() -> None:
+        nonlocal done
+        global _users, _original
+        with _lock:
+            if done:
+                return
+            done, _users = True, _users - 1
+            if _users == 0 and _original is not None:
+                SigV4Auth.add_auth = _original  # type: ignore[method-assign]
+                _original = None
+
+    return undo
