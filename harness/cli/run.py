@@ -54,8 +54,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-noise-cache", dest="noise_cache_used", action="store_false",
                         help="run every side against itself again, whatever was found before")
     parser.add_argument("--jobs", type=positive_int, default=default_jobs(), metavar="N",
-                        help="scenarios in N parallel processes, longest first (default: the number of cores; "
-                             "1: one after the other); the report is the same")
+                        help="scenarios in N parallel processes, longest first, or a single scenario's two sides "
+                             "at once (default: the number of cores; 1: one after the other); the report is the same")
     parser.add_argument("--shard", metavar="K/N",
                         help="run shard K of N: a deterministic slice of the scenarios, the same on every machine "
                              "(join the shards' report.json files with `drs-parity merge`)")

@@ -67,9 +67,28 @@ class ScenarioRun:
         self.timings: dict[str, float] = {}
         self.tracks: list[Track] = []  # each side's status track, left then right
         self.stops: list[Stop | None] = []  # where the system stopped each side early (None: it ran every step)
+        self.captured: dict[str, tuple[dict[str, Any] | None, str | None]] = {}  # label -> (timeline, or SideError)
+
+    def capture_at_once(self, sides: list[tuple[System, str]], scenario: Scenario, jobs: int) -> None:
+        """Run the sides (system, label) at once in `jobs` processes; capture() then answers each side's label with
+        its timeline, or its SideError, as if it had run it there (a scenario alone on several cores)."""
+        def one(side: tuple[System, str]) -> tuple[str, dict[str, Any] | None, float, str | None]:
+            system, label = side
+            try:
+                return label, self.capture(system, scenario, label), self.timings[label], None
+            except SideError as error:
+                return label, None, self.timings[label], str(error)
+        for label, timeline, seconds, error in run_ordered(sides, one, jobs, lambda side: side[1],
+                                                           initializer=own_moto_server_port):
+            self.timings[label], self.captured[label] = seconds, (timeline, error)
 
     def capture(self, system: System, scenario: Scenario, label: str) -> dict[str, Any]:
-        """Run one side; its raw timeline (capture schema)."""
+        """Run one side (or take its run from capture_at_once); its raw timeline (capture schema)."""
+        if label in self.captured:
+            timeline, error = self.captured.pop(label)
+            if timeline is None:
+                raise SideError(error)
+            return timeline
         started = time.perf_counter()
         try:
             timeline = self.runner(system, scenario, backend=self.backend, clock_start=self.clock_start)
@@ -238,7 +257,8 @@ def run_parity(left: System, right: System, scenarios: list[Scenario], backend: 
                strict: bool = False, jobs: int = 1, noise_cache: NoiseCache | None = None) -> ParityResult:
     """Both systems on every distinct scenario; a failing scenario is recorded as an error and the others still run.
     `strict`: a rule that accepted nothing (stale) fails the gate. `jobs` > 1: scenarios in that many processes,
-    longest first; the result is the serial run's (scenarios in the same order)."""
+    longest first (a single scenario: its two sides at once); the result is the serial run's (scenarios in the same
+    order)."""
     rules = rules or RuleSet()
     runner = runner or run_side
     options = with_declared_normalisation(options or NormaliseOptions(), left, right, rules)
@@ -246,17 +266,21 @@ def run_parity(left: System, right: System, scenarios: list[Scenario], backend: 
     result = ParityResult(left=system_name(left), right=system_name(right), backend=backend,
                           rules_source=rules.source, calibrated=calibrate, strict=strict)
 
+    jobs = jobs if backend in PARALLEL_BACKENDS else 1
+    distinct = distinct_scenarios(scenarios)
+    side_jobs = jobs if len(distinct) == 1 else 1  # one scenario on several cores: its two sides at once
+
     def one(scenario: Scenario) -> ScenarioResult:
         # timed here, in whichever process runs it: the side runs and all the scenario's work around them
         scenario_started = time.perf_counter()
         run = ScenarioRun(runner, backend, options, clock_start, noise_cache)
+        if side_jobs > 1:
+            run.capture_at_once(list(zip((left, right), side_labels(left, right))), scenario, side_jobs)
         outcome = run_scenario(left, right, scenario, run, calibrate, rules)
         outcome.wall_seconds = time.perf_counter() - scenario_started
         return outcome
 
-    jobs = jobs if backend in PARALLEL_BACKENDS else 1
-    result.scenarios = run_ordered(distinct_scenarios(scenarios), one, jobs, scenario_name, progress,
-                                   initializer=own_moto_server_port)
+    result.scenarios = run_ordered(distinct, one, jobs, scenario_name, progress, initializer=own_moto_server_port)
     result.stale_rules = unused(rules.rules, result.all_with_status(ACCEPTED))
     result.seconds = time.perf_counter() - started
     return result

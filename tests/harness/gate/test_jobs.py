@@ -88,6 +88,37 @@ def test_a_parallel_parity_run_is_the_serial_run() -> None:
     assert parallel.scenarios == serial.scenarios and parallel.exit_code == serial.exit_code
 
 
+def test_one_scenario_on_two_jobs_runs_its_two_sides_at_once_in_other_processes(tmp_path: Path) -> None:
+    where = tmp_path / "pids"
+
+    def side_telling_its_pid(system: Any, scenario: Any, backend: str, clock_start: int) -> dict[str, Any]:
+        with where.open("a") as pids:
+            pids.write(f"{system} {os.getpid()}\n")
+        return side(system, scenario, backend, clock_start)
+
+    result = run_parity("monolithic", "decomposed", [Named("alone")], "moto", runner=side_telling_its_pid, jobs=2,
+                        calibrate=False)
+    ran = dict(line.split() for line in where.read_text().splitlines())
+    assert sorted(ran) == ["decomposed", "monolithic"]
+    assert len(set(ran.values())) == 2 and str(os.getpid()) not in ran.values()  # each in a process of its own
+    assert set(result.scenarios[0].timings) == {"monolithic", "decomposed"} and result.exit_code == 0
+
+
+def test_one_scenario_on_two_jobs_is_the_serial_run_and_a_failing_side_is_its_error() -> None:
+    def fails_on_the_right(system: Any, scenario: Any, backend: str, clock_start: int) -> dict[str, Any]:
+        if system == "decomposed":
+            raise RuntimeError("the right side's world would not start")
+        return side(system, scenario, backend, clock_start)
+
+    for runner in (side, fails_on_the_right):
+        serial, parallel = (run_parity("monolithic", "decomposed", [Named("alone")], "moto", runner=runner, jobs=jobs)
+                            for jobs in (1, 2))
+        for outcome in (*serial.scenarios, *parallel.scenarios):
+            outcome.timings, outcome.wall_seconds = {}, 0.0
+        assert parallel.scenarios == serial.scenarios and parallel.exit_code == serial.exit_code
+    assert parallel.scenarios[0].error == "decomposed: RuntimeError: the right side's world would not start"
+
+
 def without_timings(report: Any) -> Any:
     """The report without its wall times (the run's and each scenario's), which no two runs share."""
     if isinstance(report, dict):
