@@ -53,6 +53,20 @@ def test_unknown_scenario_is_exit_2_one_line(capsys: pytest.CaptureFixture[str])
     assert_one_line_error(err, "unknown scenario 'no-such-scenario'", "two-wave-drill")
 
 
+@pytest.mark.parametrize("exists", [False, True])
+def test_a_fixtures_folder_with_nothing_in_it_is_named_with_the_variable_that_chose_it(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exists: bool) -> None:
+    folder = tmp_path / "my-fixtures"
+    if exists:
+        folder.mkdir()
+    monkeypatch.setenv("DRS_PARITY_FIXTURES", str(folder))
+    code, _, err = run(capsys, "run", "--no-calibrate")
+    assert code == 2
+    assert_one_line_error(err, "unknown system 'monolithic'", f"none in {folder / 'systems'}",
+                          "from $DRS_PARITY_FIXTURES")
+    assert ("which is not a folder" in err) is not exists
+
+
 def test_missing_scenario_file_is_exit_2_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "drs-emulator", "--port", "1", "--scenario", str(tmp_path / "absent.yaml"))
     assert code == 2
