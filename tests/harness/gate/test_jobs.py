@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,10 @@ def test_one_scenario_on_two_jobs_runs_its_two_sides_at_once_in_other_processes(
     def side_telling_its_pid(system: Any, scenario: Any, backend: str, clock_start: int) -> dict[str, Any]:
         with where.open("a") as pids:
             pids.write(f"{system} {os.getpid()}\n")
+        # at once: each side waits for the other to have started (one after the other, the first waits in vain)
+        deadline = time.monotonic() + 20
+        while len(where.read_text().splitlines()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
         return side(system, scenario, backend, clock_start)
 
     result = run_parity("monolithic", "decomposed", [Named("alone")], "moto", runner=side_telling_its_pid, jobs=2,
