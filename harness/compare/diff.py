@@ -11,7 +11,8 @@ from deepdiff.helper import NotPresent
 from drs_parity.compare.divergence import Divergence
 from drs_parity.compare.normalise import CONTRACT_LIST_KEYS, KINDS, PAIRED_KINDS
 from drs_parity.compare.paths import readable_path as path_of
-from drs_parity.compare.sharing import Ambiguity, collector_paused
+from drs_parity.compare.sharing import Ambiguity
+from drs_parity.run.capture import collector_paused
 
 # Kinds whose group lists are multisets (the monolith polls inline, the decomposed system queues the poller).
 MULTISET_KINDS = ("calls", "logs")

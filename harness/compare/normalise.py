@@ -8,15 +8,14 @@ from typing import Any, Callable, Iterable, Mapping
 
 from drs_parity.compare.masking import Masks, canonical_json
 from drs_parity.compare.paths import VolatileMatcher, volatile_applied
-from drs_parity.compare.sharing import (  # canonical_number: re-exported
-    ObjectMemo, canonical_number, collector_paused, shared_steps,
-)
+from drs_parity.compare.sharing import ObjectMemo, canonical_number, shared_steps  # canonical_number: re-exported
 from drs_parity.compare.substitution import (
     Registration, Substitution, TableKey, TimeWindow, fields_of, key_records, record_key,
 )
 from drs_parity.compare.transformers import (  # UUID: re-exported
     UUID, FieldAlias, Identifiers, IdPattern, RecordKey, References, Transformers,
 )
+from drs_parity.run.capture import collector_paused
 
 KINDS = ("api", "tables", "calls", "logs", "stateMachines")
 # Kinds compared only when both sides have them: a side without state machines has no stateMachines section.

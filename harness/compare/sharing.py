@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import math
-from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Generic, Iterable, TypeVar
 
 Result = TypeVar("Result")
 PLAIN_LEAVES = frozenset((str, int, bool, type(None)))  # leaf types canonical already (exact types, not subclasses)
@@ -119,20 +117,6 @@ def counterpart(item: Any, index: int, previous: list[Any]) -> Any:
     if here is not None and type(here) is type(item) and here == item or len(previous) > SEARCHED_LIST:
         return here
     return next((old for old in previous if type(old) is type(item) and old == item), here)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """CPython's cycle collector paused while normalising or diffing: those build many containers, none in a cycle
-    (reference counting frees them), and each full collection would walk every object the memos hold, again and
-    again as they grow (a quarter of a 1,000-server timeline's time). Resumed as it was, even on error."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def shared_steps(steps: Iterable[Any]) -> list[Any]:

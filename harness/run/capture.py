@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import gc
 import json
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from boto3.dynamodb.types import TypeDeserializer
 
@@ -24,7 +27,7 @@ class ApiRecord:
     console: bool = False  # a console read the harness issues after every step, not part of the scenario
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return copied(self)
 
 
 @dataclass
@@ -34,6 +37,7 @@ class StepCapture:
     kind: str
     time: int
     api: list[dict[str, Any]] = field(default_factory=list)
+    # a step after which nothing wrote holds the previous step's very lists (run.table_scans): captures are read-only
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
     logs: list[dict[str, Any]] = field(default_factory=list)
@@ -45,7 +49,11 @@ class StepCapture:
     destinations: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        result = asdict(self)
+        return self.keyed(copied(self))
+
+    def keyed(self, result: dict[str, Any]) -> dict[str, Any]:
+        """The step's fields (a dict of them by field name) as a timeline keys them: `until` and `destinations` only
+        when set, `stateMachines` last when the side has state machines."""
         if self.until is None:
             del result["until"]
         if not self.destinations:
@@ -96,14 +104,51 @@ class Timeline:
         result = {
             "side": self.side, "scenario": self.scenario, "backend": self.backend,
             "clockStart": self.clock_start, "ids": dict(self.ids),
-            "currentExecution": self.current_execution, "steps": [step.to_dict() for step in self.steps],
+            "currentExecution": self.current_execution,
         }
+        with collector_paused():  # a long run's copy is a million new containers, none of them garbage
+            result["steps"] = [step.to_dict() for step in self.steps]
         if self.stopped is not None:  # only on a side that stopped, so a complete run's capture is unchanged
             result["stopped"] = self.stopped.to_dict()
         return result
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, sort_keys=False, default=plain_value)
+
+
+# -- copies ---------------------------------------------------------------------------------------------------------
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
+
+
+def copied(value: Any) -> Any:
+    """What dataclasses.asdict builds (dataclasses as dicts, new containers all the way down), sharing the leaves
+    that cannot change instead of deep-copying each one: asdict was a fifth of a capture on a long run."""
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is dict:
+        return {copied(key): copied(item) for key, item in value.items()}
+    if kind is list:
+        return [copied(item) for item in value]
+    if kind is tuple:
+        return tuple(copied(item) for item in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return {spec.name: copied(getattr(value, spec.name)) for spec in fields(value)}
+    return copy.deepcopy(value)  # anything else (a subclass of a container, a Decimal) as asdict copies it
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """CPython's cycle collector paused while many containers, none in a cycle, are built (a timeline's copy, its
+    normalising and diffing): each full collection would walk the whole heap (the world's moto models, the memos)
+    again and again as it grows, three quarters of a 12-hour timeline's copy. Resumed as it was, even on error."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # -- plain values ---------------------------------------------------------------------------------------------------

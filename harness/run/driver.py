@@ -1,4 +1,4 @@
-"""Drives one scenario on one side's world step by step, capturing after each step, and checks its expectations."""
+"""Drives one scenario on one side's world step by step, capturing after each step (expectations: run.expectations)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 from boto3.dynamodb.types import TypeSerializer
 
 from drs_parity.errors import DrsParityError
-from drs_parity.fixtures.fields import format_duration
 from drs_parity.fixtures.regressions import VariantSystem
 from drs_parity.fixtures.scenario import load_scenarios
 from drs_parity.fixtures.scenario_model import (
@@ -23,6 +22,8 @@ from drs_parity.fixtures.system import System, load_system
 from drs_parity.run.capture import (ApiRecord, InvocationCapture, StepCapture, Stop, Timeline, destination_record,
                                    moto_first_item, plain_item, scan_tables)
 from drs_parity.run.console import ConsoleReads
+from drs_parity.run.expectations import check_expectations  # where callers of the driver have always found it
+from drs_parity.run.table_scans import TableScans
 from drs_parity.world.clock import VirtualClock
 from drs_parity.world.deploy import Stack
 from drs_parity.world.faults import install_faults
@@ -63,15 +64,15 @@ class Refusal:
 
 
 def run_side(system: System | str, scenario: Scenario | str, backend: str = "moto", clock_start: float | None = None,
-             world: World | None = None, reuse_console_reads: bool = True) -> Timeline:
+             world: World | None = None, reuse_reads: bool = True) -> Timeline:
     """Run `scenario` on `system` in a fresh World (or in `world`, already started, owned by the caller).
-    `reuse_console_reads=False` makes every console read again (the reuse gives the same timeline: its tests)."""
+    `reuse_reads=False` makes every console read and table scan again (the reuse gives the same timeline: its tests)."""
     system = system if isinstance(system, System) else load_system(system)
     scenario = scenario if isinstance(scenario, Scenario) else load_scenarios([scenario])[0]
     lifetime: AbstractContextManager[World] = (
         prepared_world(scenario, backend, clock_start) if world is None else nullcontext(world))
     with lifetime as started:
-        return SideRun(started, system, scenario, reuse_console_reads).run()
+        return SideRun(started, system, scenario, reuse_reads).run()
 
 
 @contextmanager
@@ -88,7 +89,7 @@ def prepared_world(scenario: Scenario, backend: str = "moto", clock_start: float
 class SideRun:
     """The state of one side's run: deployed stack, generated ids, the current execution, the captured steps."""
 
-    def __init__(self, world: World, system: System, scenario: Scenario, reuse_console_reads: bool = True) -> None:
+    def __init__(self, world: World, system: System, scenario: Scenario, reuse_reads: bool = True) -> None:
         self.world = world
         self.system = system
         self.scenario = scenario
@@ -100,7 +101,8 @@ class SideRun:
         self._deliveries_seen = 0  # the host's destination deliveries already captured
         self._step: tuple[int, str] = (0, "setup")  # the step running now (index, label)
         self._refused_start: Refusal | None = None  # the last start the system refused
-        self.console = ConsoleReads(world, system, reuse_console_reads, self._has_faults)
+        self.console = ConsoleReads(world, system, reuse_reads, self._has_faults)
+        self.tables = TableScans(world, self._scan_tables, reuse_reads)
 
     # -- the run ----------------------------------------------------------------------------------------------------
     def run(self) -> Timeline:
@@ -347,17 +349,20 @@ class SideRun:
         all_invocations = self.world.host.invocations
         invocations.add(all_invocations[mark:console_mark], self.role_of, console=False)
         invocations.add(all_invocations[console_mark:], self.role_of, console=True)
-        tables = {name: self.table_name(name) for name in self.system.tables}
         deliveries = self.world.host.deliveries
         destinations, self._deliveries_seen = deliveries[self._deliveries_seen:], len(deliveries)
         self.timeline.steps.append(StepCapture(
             index=index, name=name, kind=kind, time=self.world.clock.now_int(),
             api=[record.to_dict() for record in records],
-            tables=scan_tables(self.world.client("dynamodb"), tables, self._in_process_moto()),
+            tables=self.tables.scan(),
             calls=invocations.calls, logs=invocations.logs, invocations=invocations.invocations, until=until,
             state_machines=self.world.stepfunctions.capture(),
             destinations=[destination_record(delivery, self.role_of) for delivery in destinations],
         ))
+
+    def _scan_tables(self) -> dict[str, list[dict[str, Any]]]:
+        tables = {name: self.table_name(name) for name in self.system.tables}
+        return scan_tables(self.world.client("dynamodb"), tables, self._in_process_moto())
 
     def _in_process_moto(self) -> tuple[str, str] | None:
         """(account, region) of the tables when the world is in-process moto (read them without the API)."""
@@ -378,62 +383,3 @@ def _answer(record: ApiRecord, id_field: str) -> str:
     body = json.dumps(record.body, default=str)
     without = f" without a{'n' if id_field[0] in 'aeiou' else ''} {id_field}:" if 200 <= record.status < 300 else ""
     return f"{record.method} {record.path} answered {record.status}{without} {body}"
-
-
-# -- expectations -----------------------------------------------------------------------------------------------------
-def check_expectations(scenario: Scenario, timeline: Timeline) -> list[str]:
-    """Every way the run missed the scenario's `expect` (or an until condition); empty when all were met."""
-    problems = list(_unmet_until_steps(timeline))
-    expect = scenario.expect
-    if expect.status is None and expect.waves is None and not expect.servers:
-        return problems
-    item = _final_execution_item(timeline)
-    if item is None:
-        return problems + ["no execution was started (or its item is missing from execution-history)"]
-    if expect.status is not None and item.get("status") != expect.status:
-        problems.append(f"execution status is {item.get('status')}, expected {expect.status}")
-    waves = item.get("waves") or []
-    if expect.waves is not None:
-        problems.extend(_wave_problems(waves, expect.waves))
-    problems.extend(_server_problems(waves, expect.servers))
-    return problems
-
-
-def _unmet_until_steps(timeline: Timeline) -> Iterator[str]:
-    for step in timeline.steps:
-        if step.until is not None and step.until["outcome"] != "met":
-            yield (f"step {step.index} ({step.name}): not met after {format_duration(step.until['waited'])}, "
-                   f"status {step.until['status']}")
-
-
-def _final_execution_item(timeline: Timeline) -> dict[str, Any] | None:
-    """The current execution at the last step as users see it (the console's GET /executions/{id}, whose waves hold
-    their serverStatuses), else its item in execution-history."""
-    if not timeline.steps or timeline.current_execution is None:
-        return None
-    details = f"/executions/{timeline.current_execution}"
-    seen = [record["body"] for record in timeline.steps[-1].api
-            if record.get("method") == "GET" and record.get("path") == details and record.get("status") == 200]
-    if seen and isinstance(seen[-1], dict):
-        return seen[-1]
-    items = timeline.steps[-1].tables.get("execution-history", [])
-    return next((item for item in items if item.get("executionId") == timeline.current_execution
-                 and "waves" in item), None)  # not one of its server items
-
-
-def _wave_problems(waves: list[dict[str, Any]], expected: tuple[str, ...]) -> Iterator[str]:
-    if len(waves) != len(expected):
-        yield f"the execution has {len(waves)} waves, expected {len(expected)}"
-    for number, (wave, status) in enumerate(zip(waves, expected)):
-        if wave.get("status") != status:
-            yield f"wave {number} ({wave.get('waveName')}) is {wave.get('status')}, expected {status}"
-
-
-def _server_problems(waves: list[dict[str, Any]], expected: dict[str, str]) -> Iterator[str]:
-    actual = {server.get("sourceServerId"): server.get("launchStatus")
-              for wave in waves for server in wave.get("serverStatuses") or ()}
-    for server_id, status in expected.items():
-        if actual.get(server_id) != status:
-            yield f"server {server_id} launchStatus is {actual.get(server_id) or 'absent'}, expected {status}"
-
-

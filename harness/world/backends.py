@@ -17,7 +17,11 @@ import botocore.loaders
 import botocore.session
 
 from drs_parity.errors import EnvironmentProblem
+from drs_parity.world.ec2_lookups import install_fast_ec2_lookups
+from drs_parity.world.ec2_serializer import install_planned_ec2_serializer
+from drs_parity.world.fast_dynamodb import install_fast_dynamodb
 from drs_parity.world.fast_responses import install_fast_dynamodb_responses
+from drs_parity.world.fast_xml import install_fast_xml
 from drs_parity.world.moto_workarounds import install_moto_workarounds
 
 # moto is imported where it is used, not here: its packages take 0.3 s (moto's core) to 2.3 s (every
@@ -186,7 +190,8 @@ class MotoBackend:
 
         self._mock = mock_aws()
         self._mock.start()
-        self._undo = [install_fast_dynamodb_responses(), install_moto_workarounds()]
+        self._undo = [install_fast_dynamodb_responses(), install_moto_workarounds(), install_fast_xml(),
+                      install_fast_ec2_lookups(), install_planned_ec2_serializer(), install_fast_dynamodb()]
 
     def stop(self) -> None:
         self._undo_patches()
@@ -251,7 +256,9 @@ class MotoServerBackend(MotoBackend):
     def start(self) -> None:
         self._server = shared_moto_server(self._port)
         self._server.reset()
-        self._undo = [install_moto_workarounds()]  # the server's moto runs in this process
+        # the server's moto runs in this process
+        self._undo = [install_moto_workarounds(), install_fast_xml(), install_fast_ec2_lookups(),
+                      install_planned_ec2_serializer(), install_fast_dynamodb()]
 
     def stop(self) -> None:
         self.reset()  # nothing of this world is left for the next one, even if it skips its own reset

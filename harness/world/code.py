@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any, Iterator, Sequence
 
 from drs_parity.fixtures.cloudformation import FUNCTION_CODE, LAYER_CONTENT, local_path, read_template
+from drs_parity.world.code_cache import serve_code_folders
 
 # Where a template names a function's or a layer's code (a local folder, as `aws cloudformation package` takes it).
 PLACEHOLDER = "# drs-parity: the function host runs this function from its code folder\n"
@@ -186,6 +187,7 @@ class CodePackage:
 
     def __init__(self, *folders: str | Path) -> None:
         self.folders = tuple(os.path.realpath(folder) for folder in folders)
+        serve_code_folders(self.folders)  # each source file compiled once per process, its modules fresh per package
         self.modules: dict[str, ModuleType] = {}  # its own modules, kept between activations
         self._prefixes = tuple(os.path.join(folder, "") for folder in self.folders)
         self._tops = _top_level_names(self.folders)

@@ -21,6 +21,7 @@ from drs_parity.fixtures.cloudformation import parse_template
 from drs_parity.world.api_routes import for_moto
 from drs_parity.world.code import FunctionCode, package_template
 from drs_parity.world.destinations import without_invoke_configs
+from drs_parity.world.moto_workarounds import fast_stack_templates
 from drs_parity.world.schedules import Schedule
 from drs_parity.world.template_eval import StackContext, TemplateProblem, resolve
 
@@ -240,7 +241,8 @@ def _caller_account() -> str:
 def _create_stack(cloudformation: Any, stack_name: str, body: str, parameters: dict[str, str],
                   blame_moto: bool) -> None:
     blame = _moto_resource_blame() if blame_moto else contextlib.nullcontext([])
-    with blame as failures:
+    templates = fast_stack_templates() if blame_moto else contextlib.nullcontext()  # both run moto in this process
+    with blame as failures, templates:
         try:
             cloudformation.create_stack(
                 StackName=stack_name, TemplateBody=body, Capabilities=CAPABILITIES,

@@ -3,37 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import random
-import uuid
 
 import pytest
 
 from drs_parity.fixtures.scenario import load_scenarios
 from drs_parity.fixtures.scenario_model import AdvanceStep
 from drs_parity.fixtures.scenario_parse import with_faults
-from drs_parity.fixtures.system import load_system
-from drs_parity.run.driver import SideRun, prepared_world
+from tests.harness.run.seeded_runs import side_run
 
 pytestmark = pytest.mark.slow
-
-
-def side_run(system: str, scenario, reuse: bool, monkeypatch=None) -> SideRun:
-    """One side run; with `monkeypatch`, generated ids and moto's random draws are seeded, so two runs compare byte for
-    byte."""
-    if monkeypatch is not None:
-        from moto.moto_api._internal import mock_random  # moto's ids and addresses
-
-        random.seed(13)
-        mock_random.seed(13)
-        generator = random.Random(13)
-        monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=generator.getrandbits(128), version=4))
-    with prepared_world(scenario) as world:
-        run = SideRun(world, load_system(system), scenario, reuse_console_reads=reuse)
-        run.run()
-        run.trace = [(i.function, i.trigger, i.started, i.ended, [c["operation"] for c in i.calls])
-                     for i in world.host.invocations]
-        run.next_id = world.host.request_ids.issued
-    return run
 
 
 @pytest.fixture(scope="module")

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import inspect
+import json
+from pathlib import Path
 from typing import Any, Iterator
 
 import moto.backends
 import pytest
+import yaml
 from botocore.awsrequest import AWSPreparedRequest
+from moto.cloudformation.models import Stack
 from moto.core import serialize
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.ec2.models.core import TaggedEC2Resource
 from moto.ec2.models.instances import InstanceBackend
 from moto.ec2.models.tags import TagBackend
 
+from drs_parity.fixtures.cloudformation import parse_template
+from drs_parity.fixtures.library import reference_dir
 from drs_parity.world import moto_workarounds
 from drs_parity.world.drs import Ec2Launcher, InProcessMotoLauncher
 from drs_parity.world.drs.models import RequestContext, SourceServer
@@ -168,3 +174,48 @@ def test_workarounds_last_while_a_moto_world_runs() -> None:
         assert TaggedEC2Resource.__dict__["get_tags"] is moto_workarounds.resource_tags
     assert TaggedEC2Resource.__dict__["get_tags"] is moto_get_tags
     assert BotocoreStubber.__dict__["process_request"] is not moto_workarounds.route_request
+
+
+# -- CloudFormation templates --------------------------------------------------------------------------------------
+REFERENCE_TEMPLATES = [reference_dir() / "monolithic" / "template.yaml", reference_dir() / "decomposed" / "template.yaml",
+                       reference_dir() / "decomposed" / "stepfunctions.yaml"]
+
+
+@pytest.mark.parametrize("path", REFERENCE_TEMPLATES, ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_a_stack_template_reads_as_moto_reads_it_as_yaml_and_as_json(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    as_json = json.dumps(parse_template(text), default=str)  # what a deploy sends moto
+
+    with moto_workarounds.fast_stack_templates():
+        read = [moto_workarounds.stack_template(text), moto_workarounds.stack_template(as_json)]
+
+    assert read == [Stack.parse_template(text), Stack.parse_template(as_json)]  # moto's own, pure Python
+
+
+def test_a_stack_template_read_again_is_not_parsed_again_and_is_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = '{"Resources": {"T": {"Type": "X", "Properties": {"Tags": ["a"]}}}, "Id": "read-again"}'
+    with moto_workarounds.fast_stack_templates():
+        first = moto_workarounds.stack_template(text)
+        first["Resources"]["T"]["Properties"]["Tags"].append("changed by one stack")
+        loads = counting(monkeypatch, yaml, "load")
+        second = moto_workarounds.stack_template(text)
+
+    assert loads == [] and second["Resources"]["T"]["Properties"]["Tags"] == ["a"]
+
+
+def test_a_text_libyaml_refuses_gets_moto_s_own_answer() -> None:
+    with moto_workarounds.fast_stack_templates(), pytest.raises(json.JSONDecodeError):
+        moto_workarounds.stack_template("{")  # moto: not YAML, so JSON, which it is not either
+
+
+def test_a_second_stack_of_a_template_reads_no_yaml_and_moto_s_reader_is_back_after_each_deploy(
+        world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties: {TopicName: second-stack}\n")
+    moto_reader = Stack.__dict__["parse_template"]
+    world.deploy(template, "first")
+    loads = counting(monkeypatch, yaml, "load")
+
+    world.deploy(template, "second")
+
+    assert loads == [] and Stack.__dict__["parse_template"] is moto_reader

@@ -1,0 +1,77 @@
+"""Function code compiled once per process: a code folder's source files, recompiled only when a file changes."""
+
+# Every side imports the functions' code afresh (each world gets fresh module objects), and without .pyc files
+# (PYTHONDONTWRITEBYTECODE) each import compiled every source file again: ~50 files a side. A code object is
+# immutable, so one per source file serves every side; executing it makes a fresh module every time, with state of
+# its own. Only the code folders of code packages are served this way: the path hook below answers for them and
+# their subfolders, with the standard FileFinder and loaders but for the source loader, which remembers what it
+# compiled under (path, mtime_ns, size).
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from importlib.machinery import (BYTECODE_SUFFIXES, EXTENSION_SUFFIXES, SOURCE_SUFFIXES, ExtensionFileLoader,
+                                 FileFinder, SourceFileLoader, SourcelessFileLoader)
+from types import CodeType
+from typing import Iterable
+
+_lock = threading.Lock()
+_folders: frozenset[str] = frozenset()  # code folders served (realpath, trailing separator); replaced, never changed
+_compiled: dict[str, tuple[tuple[int, int], CodeType]] = {}  # source path -> (its (mtime_ns, size), code)
+
+
+class CachedSourceLoader(SourceFileLoader):
+    """SourceFileLoader whose code object is compiled once per (path, mtime_ns, size)."""
+
+    def get_code(self, fullname: str) -> CodeType | None:
+        path = self.get_filename(fullname)
+        before = _signature(path)
+        cached = _compiled.get(path)
+        if cached is not None and before is not None and cached[0] == before:
+            return cached[1]
+        code = super().get_code(fullname)
+        if code is not None and before is not None and _signature(path) == before:  # unchanged while compiling
+            _compiled[path] = (before, code)
+        return code
+
+
+def _signature(path: str) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+def _serves(path: str) -> bool:
+    folder = os.path.join(os.path.realpath(path or os.getcwd()), "")
+    return any(folder.startswith(served) for served in _folders)
+
+
+class CodeFolderFinder(FileFinder):
+    """The standard finder of a folder (same loaders, same order) with the caching source loader."""
+
+
+def _code_folder_finder(path: str) -> FileFinder:
+    """sys.path_hooks entry: a CodeFolderFinder for served folders; others are left to the next hook."""
+    if not _serves(path) or not os.path.isdir(path or os.getcwd()):
+        raise ImportError("not a code folder of a function", path=path)
+    return CodeFolderFinder(path, (ExtensionFileLoader, EXTENSION_SUFFIXES), (CachedSourceLoader, SOURCE_SUFFIXES),
+                            (SourcelessFileLoader, BYTECODE_SUFFIXES))
+
+
+def serve_code_folders(folders: Iterable[str]) -> None:
+    """Import modules of `folders` (and their subfolders) through the compiled-code cache from now on."""
+    global _folders
+    new = {os.path.join(os.path.realpath(folder), "") for folder in folders} - _folders
+    if not new:
+        return
+    with _lock:
+        _folders = _folders | new  # a hook running in another thread reads the whole old set or the new one
+        if _code_folder_finder not in sys.path_hooks:
+            sys.path_hooks.insert(0, _code_folder_finder)
+        for entry, finder in list(sys.path_importer_cache.items()):  # what was found for them before: asked again
+            if (finder is None or type(finder) is FileFinder) and _serves(entry):
+                del sys.path_importer_cache[entry]
