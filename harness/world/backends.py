@@ -257,8 +257,8 @@ class MotoServerBackend(MotoBackend):
         self._server = shared_moto_server(self._port)
         self._server.reset()
         # the server's moto runs in this process
-        self._undo = [install_moto_workarounds(), install_fast_xml(), install_fast_ec2_lookups(),
-                      install_planned_ec2_serializer(), install_fast_dynamodb()]
+        self._undo = [install_fast_dynamodb_responses(), install_moto_workarounds(), install_fast_xml(),
+                      install_fast_ec2_lookups(), install_planned_ec2_serializer(), install_fast_dynamodb()]
 
     def stop(self) -> None:
         self.reset()  # nothing of this world is left for the next one, even if it skips its own reset

@@ -11,6 +11,7 @@ from moto.core.serialize import SERVICE_SPECIFIC_SERIALIZERS, JSONSerializer
 
 from drs_parity.run.driver import check_expectations, run_side
 from drs_parity.fixtures.scenario import load_scenarios
+from drs_parity.world.backends import MotoServerBackend, free_port, shared_moto_server
 from drs_parity.world.fast_responses import wire_attribute_value, wire_shaped_dynamodb_serializer
 from drs_parity.world.world import World
 
@@ -160,6 +161,20 @@ def test_the_fast_path_is_installed_only_while_an_in_process_moto_world_is_activ
     with World("moto"):
         assert SERVICE_SPECIFIC_SERIALIZERS["dynamodb"]["json"] is wire_shaped_dynamodb_serializer()
     assert SERVICE_SPECIFIC_SERIALIZERS == before
+
+
+def test_moto_servers_moto_in_this_process_takes_the_fast_path_too_while_its_world_runs() -> None:
+    before = {service: dict(protocols) for service, protocols in SERVICE_SPECIFIC_SERIALIZERS.items()}
+    port = free_port()
+    backend = MotoServerBackend(moto_server_port=port)
+    try:
+        backend.start()
+        assert SERVICE_SPECIFIC_SERIALIZERS["dynamodb"]["json"] is wire_shaped_dynamodb_serializer()
+        backend.stop()
+        assert SERVICE_SPECIFIC_SERIALIZERS == before
+    finally:
+        backend.stop()
+        shared_moto_server(port).stop()
 
 
 @pytest.mark.parametrize("value, wire", [
