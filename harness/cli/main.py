@@ -8,6 +8,7 @@ from typing import NoReturn, Sequence
 
 from drs_parity.cli import registry
 from drs_parity.cli.common import PROG, CliError, Subcommand, exit_code_of
+from drs_parity.world.world import fewer_young_collections
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,7 +31,13 @@ def build_parser(subcommands: Sequence[Subcommand]) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `drs-parity ARGV`; its exit code (0 parity or healthy, 1 divergence or broken, 2 error)."""
-    return exit_code_of(lambda: _dispatch(argv, registry.SUBCOMMANDS))
+    # The run's young generation collected as seldom as inside a world, also between worlds: otherwise each side's
+    # end pays a full young (and middle) collection over the timeline it keeps (~7% of the gate's CPU).
+    restore_collections = fewer_young_collections()
+    try:
+        return exit_code_of(lambda: _dispatch(argv, registry.SUBCOMMANDS))
+    finally:
+        restore_collections()
 
 
 def _dispatch(argv: Sequence[str] | None, subcommands: Sequence[Subcommand]) -> int:

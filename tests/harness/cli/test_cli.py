@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from drs_parity.cli import registry
 from drs_parity.cli.common import Subcommand
 from drs_parity.cli.main import main
+from drs_parity.world.world import YOUNG_GC_THRESHOLD
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -23,6 +25,17 @@ def assert_one_line_error(err: str, *fragments: str) -> None:
     assert "Traceback" not in err
     for fragment in fragments:
         assert fragment in err, err
+
+
+def test_a_command_runs_with_the_young_generation_collected_seldom_and_leaves_the_collector_as_it_was(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    before, seen = gc.get_threshold(), []
+    command = Subcommand("probe", "records the collector's thresholds", lambda parser: None,
+                         lambda args: seen.append(gc.get_threshold()) or 0)
+    monkeypatch.setattr(registry, "SUBCOMMANDS", [command])
+    assert main(["probe"]) == 0
+    assert seen == [(YOUNG_GC_THRESHOLD, *before[1:])]
+    assert gc.get_threshold() == before
 
 
 def test_scenarios_lists_names_with_descriptions(capsys: pytest.CaptureFixture[str]) -> None:

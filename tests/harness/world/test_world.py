@@ -1,5 +1,6 @@
 """World: stack deploys on moto and moto-server, deploy errors, isolation between worlds, clients, DRS transports."""
 
+import gc
 import os
 from pathlib import Path
 from typing import Callable, Iterator
@@ -10,7 +11,7 @@ import pytest
 from drs_parity.world.backends import BACKENDS, BackendUnavailable, MotoServer, backend_available
 from drs_parity.world.deploy import DeployError
 from drs_parity.world.functions import DeployedFunction
-from drs_parity.world.world import World
+from drs_parity.world.world import YOUNG_GC_THRESHOLD, World
 
 SMALL = Path(__file__).resolve().parents[2] / "templates" / "small.yaml"
 WorldFactory = Callable[..., World]
@@ -151,6 +152,29 @@ def test_world_environment_is_set_while_active_and_restored_after(make_world: Wo
         assert os.environ["AWS_ENDPOINT_URL_DRS"].startswith("http://127.0.0.1:")
         assert world.base_env()["AWS_REGION"] == "us-east-1"
     assert dict(os.environ) == before
+
+
+def test_the_young_generation_is_collected_seldom_while_a_world_lives_and_as_before_once_it_stops(
+        make_world: WorldFactory) -> None:
+    before = gc.get_threshold()
+    with make_world() as world:
+        assert gc.get_threshold() == (YOUNG_GC_THRESHOLD, *before[1:])
+        world.client("dynamodb").list_tables()
+        assert gc.get_threshold()[0] == YOUNG_GC_THRESHOLD
+    assert gc.get_threshold() == before
+
+
+def test_a_world_that_fails_to_start_leaves_the_collector_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = gc.get_threshold()
+    world = World("moto")
+
+    def refuse() -> None:
+        raise BackendUnavailable("no backend today")
+
+    monkeypatch.setattr(world.backend, "start", refuse)
+    with pytest.raises(BackendUnavailable):
+        world.start()
+    assert gc.get_threshold() == before
 
 
 @pytest.mark.parametrize("transport", ["inprocess", "http"])
