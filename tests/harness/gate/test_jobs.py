@@ -73,6 +73,13 @@ def test_longest_first_by_steps_and_virtual_time_ties_keep_order() -> None:
     assert default_jobs() >= 1
 
 
+def test_a_scenario_reaching_another_account_is_started_before_a_longer_one_in_one_account() -> None:
+    one_account = Named("one-account", (Advance(3600),))
+    two_accounts = Named("two-accounts", (Advance(600),))
+    two_accounts.target_accounts = (object(),)  # type: ignore[attr-defined]
+    assert longest_first([one_account, two_accounts]) == [1, 0]
+
+
 def side(system: Any, scenario: Any, backend: str, clock_start: int) -> dict[str, Any]:
     data = timeline(system)
     data["scenario"] = scenario.name
