@@ -116,20 +116,22 @@ def _picked(picker: Any, context: Any, names: tuple[str, ...]) -> Any:
     return value
 
 
-_transforms: dict[int, tuple[Any, dict[str, Any]]] = {}  # id(transformers) -> (transformers, key path -> transform)
+_transforms: dict[int, tuple[Any, int, dict[str, Any]]] = {}  # id(transformers) -> (them, size, key path -> path)
 
 
 def _transform_for(transformers: dict[str, Any], key_path: str) -> Any:
     """The first response transformer whose path ends `key_path` (moto tries them all for every member of every
-    object: half of what is left of picking a member); remembered per transformers table and key path."""
+    object: half of what is left of picking a member). Which path matches is remembered per transformers table
+    and key path, while the table keeps its size; the transform itself is read from the table every time, since
+    moto re-sets entries at run time (VPC peering puts a new function under the same path on every call)."""
     table = _transforms.get(id(transformers))
-    if table is None or table[0] is not transformers:
-        table = _transforms[id(transformers)] = (transformers, {})
-    by_path = table[1]
+    if table is None or table[0] is not transformers or table[1] != len(transformers):
+        table = _transforms[id(transformers)] = (transformers, len(transformers), {})
+    by_path = table[2]
     if key_path not in by_path:
-        by_path[key_path] = next((transform for path, transform in transformers.items() if key_path.endswith(path)),
-                                 None)
-    return by_path[key_path]
+        by_path[key_path] = next((path for path in transformers if key_path.endswith(path)), None)
+    matched = by_path[key_path]
+    return transformers.get(matched) if matched is not None else None
 
 
 # -- moto's request routing: each URL's handler found once, not by matching every service's patterns each time -------

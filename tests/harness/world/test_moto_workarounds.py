@@ -219,3 +219,14 @@ def test_a_second_stack_of_a_template_reads_no_yaml_and_moto_s_reader_is_back_af
     world.deploy(template, "second")
 
     assert loads == [] and Stack.__dict__["parse_template"] is moto_reader
+
+
+def test_a_response_transformer_re_set_or_added_at_run_time_is_the_one_applied() -> None:
+    transformers: dict[str, Any] = {"Peering.Status": lambda value: "first"}
+    transform_for = moto_workarounds._transform_for
+    assert transform_for(transformers, "Reply.Peering.Status")(None) == "first"
+    transformers["Peering.Status"] = lambda value: "re-set"  # what moto's VPC peering does on every call
+    assert transform_for(transformers, "Reply.Peering.Status")(None) == "re-set"
+    assert transform_for(transformers, "Reply.Peering.Code") is None
+    transformers["Peering.Code"] = lambda value: "added"
+    assert transform_for(transformers, "Reply.Peering.Code")(None) == "added"
