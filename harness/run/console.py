@@ -106,10 +106,14 @@ class ConsoleReads:
         return [dataclasses.replace(record) for record in last.records]
 
 
+def is_read(operation: str) -> bool:
+    """Whether an AWS operation (PutItem, DescribeJobs, ...) only reads."""
+    return operation.startswith(READ_OPERATIONS)
+
+
 def only_reads(invocations: Iterable[Invocation]) -> bool:
     """Whether every AWS call of these invocations was a read (a failed read included)."""
-    return all(call.get("operation", "").startswith(READ_OPERATIONS)
-               for invocation in invocations for call in invocation.calls)
+    return all(is_read(call.get("operation", "")) for invocation in invocations for call in invocation.calls)
 
 
 def unseen_by(invocations: Iterable[Invocation], tables: frozenset[str] | None) -> bool:
@@ -120,7 +124,7 @@ def unseen_by(invocations: Iterable[Invocation], tables: frozenset[str] | None) 
 
 def _unseen(call: Mapping[str, Any], tables: frozenset[str] | None) -> bool:
     """A read, or a DynamoDB request whose tables are all outside `tables`."""
-    if call.get("operation", "").startswith(READ_OPERATIONS):
+    if is_read(call.get("operation", "")):
         return True
     if tables is None or call.get("service") != "dynamodb":
         return False

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from drs_parity.run.console import READ_OPERATIONS
+from drs_parity.run.console import is_read
 from drs_parity.world.world import World
 
 Scans = dict[str, list[dict[str, Any]]]  # logical table name -> items
@@ -45,5 +45,5 @@ class TableScans:
 
     def _count(self, event_name: str = "", **_: Any) -> None:
         # event names look like "before-parameter-build.dynamodb.PutItem"
-        if not event_name.rpartition(".")[2].startswith(READ_OPERATIONS):
+        if not is_read(event_name.rpartition(".")[2]):
             self.writes += 1

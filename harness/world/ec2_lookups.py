@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from drs_parity.world.shared_patch import SharedPatch
+from drs_parity.world.shared_patch import SharedPatch, patch_attribute
 
 
 def reservations_by_instance_ids(backend: Any, instance_ids: list[str], filters: Any = None) -> list[Any]:
@@ -44,9 +44,7 @@ def install_fast_ec2_lookups() -> Callable[[], None]:
 def _swap_lookup() -> Callable[[], None]:
     from moto.ec2.models.instances import InstanceBackend  # as above
 
-    original = InstanceBackend.__dict__["get_reservations_by_instance_ids"]
-    InstanceBackend.get_reservations_by_instance_ids = reservations_by_instance_ids
-    return lambda: setattr(InstanceBackend, "get_reservations_by_instance_ids", original)
+    return patch_attribute(InstanceBackend, "get_reservations_by_instance_ids", reservations_by_instance_ids)
 
 
 _PATCH = SharedPatch(_swap_lookup)

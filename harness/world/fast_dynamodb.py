@@ -11,8 +11,9 @@ from __future__ import annotations
 import base64
 import copy
 import functools
-import threading
 from typing import Any, Callable
+
+from drs_parity.world.shared_patch import SharedPatch, applied, patch_attribute
 
 _ATOMIC = frozenset({str, int, float, bool, bytes, type(None)})  # what copy.deepcopy hands back unchanged
 _moto: dict[str, Any] = {}  # moto's classes the replacements use, bound when they are installed
@@ -176,19 +177,6 @@ def _make(_cls: type, expression_str: str) -> Any:
 
 
 # -- installing --------------------------------------------------------------------------------------------------------
-_MISSING = object()
-_lock = threading.Lock()
-_users = 0
-_undo: list[Callable[[], None]] = []
-
-
-def _patch(owner: Any, name: str, replacement: Any) -> Callable[[], None]:
-    """Set a class's or module's own attribute; returns the undo (which removes it if the owner had none)."""
-    original = owner.__dict__.get(name, _MISSING)
-    setattr(owner, name, replacement)
-    return lambda: delattr(owner, name) if original is _MISSING else setattr(owner, name, original)
-
-
 def _patches() -> list[Callable[[], Callable[[], None]]]:
     from moto.dynamodb.models import dynamo_type, table, utilities  # moto's DynamoDB: only a moto world needs it
     from moto.dynamodb.parsing import ast_nodes
@@ -198,29 +186,18 @@ def _patches() -> list[Callable[[], Callable[[], None]]]:
                  LimitedSizeDict=dynamo_type.LimitedSizeDict, Node=ast_nodes.Node,
                  make=UpdateExpressionParser.__dict__["make"].__func__.__get__(UpdateExpressionParser))
     parsed_update_expression.cache_clear()  # trees of a moto imported afresh are not mixed with older ones
-    return [lambda: _patch(dynamo_type.DynamoType, "size", attribute_size),
-            lambda: _patch(dynamo_type.Item, "__init__", new_item),
-            lambda: _patch(dynamo_type.DynamoType, "to_regular_json", regular_json),
-            lambda: _patch(table, "copy", ReadResults()),
-            lambda: _patch(ast_nodes.Node, "__deepcopy__", node_copy),
-            lambda: _patch(ast_nodes.DepthFirstTraverser, "traverse", traverse),
-            lambda: _patch(UpdateExpressionParser, "make", classmethod(_make))]
+    return [lambda: patch_attribute(dynamo_type.DynamoType, "size", attribute_size),
+            lambda: patch_attribute(dynamo_type.Item, "__init__", new_item),
+            lambda: patch_attribute(dynamo_type.DynamoType, "to_regular_json", regular_json),
+            lambda: patch_attribute(table, "copy", ReadResults()),
+            lambda: patch_attribute(ast_nodes.Node, "__deepcopy__", node_copy),
+            lambda: patch_attribute(ast_nodes.DepthFirstTraverser, "traverse", traverse),
+            lambda: patch_attribute(UpdateExpressionParser, "make", classmethod(_make))]
 
 
 def install_fast_dynamodb() -> Callable[[], None]:
     """Install the replacements (once, however many worlds ask); returns this world's undo."""
-    global _users
-    with _lock:
-        if _users == 0:
-            _undo.extend(install() for install in _patches())
-        _users += 1
-    return _release
+    return _PATCH.install()
 
 
-def _release() -> None:
-    global _users
-    with _lock:
-        _users -= 1
-        if _users == 0:
-            while _undo:
-                _undo.pop()()
+_PATCH = SharedPatch(applied(_patches))

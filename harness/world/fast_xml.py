@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 from xml.sax.saxutils import quoteattr
 
-from drs_parity.world.shared_patch import SharedPatch
+from drs_parity.world.shared_patch import SharedPatch, patch_attribute
 
 _HEADER = '<?xml version="1.0" encoding="utf-8"?>\n'  # what XMLGenerator.startDocument writes for utf-8
 _FAST_OPTIONS = frozenset({"full_document", "short_empty_elements", "pretty", "encoding"})
@@ -158,9 +158,7 @@ def install_fast_xml() -> Callable[[], None]:
 def _swap_moto_xmltodict() -> Callable[[], None]:
     from moto.core import serialize  # moto's core takes 0.3 s to import: only a moto world needs it
 
-    original = serialize.__dict__["xmltodict"]
-    serialize.xmltodict = MotoXmltodict(original)
-    return lambda: setattr(serialize, "xmltodict", original)
+    return patch_attribute(serialize, "xmltodict", MotoXmltodict(serialize.__dict__["xmltodict"]))
 
 
 _PATCH = SharedPatch(_swap_moto_xmltodict)

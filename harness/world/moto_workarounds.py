@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 import yaml
 
-from drs_parity.world.shared_patch import SharedPatch
+from drs_parity.world.shared_patch import SharedPatch, applied, patch_attribute
 
 
 # -- EC2 tags: a dictionary lookup, not a scan of every tag in the region ---------------------------------------------
@@ -254,7 +254,7 @@ def _stack_template_patches() -> list[Callable[[], Callable[[], None]]]:
 
     _moto.update(yaml_tag_constructor=yaml_tag_constructor,
                  parse_template=Stack.__dict__["parse_template"].__func__)  # moto's, not installed yet
-    return [lambda: _patch(Stack, "parse_template", staticmethod(stack_template))]
+    return [lambda: patch_attribute(Stack, "parse_template", staticmethod(stack_template))]
 
 
 @contextlib.contextmanager
@@ -265,13 +265,6 @@ def fast_stack_templates() -> Iterator[None]:
         yield
     finally:
         undo()
-
-
-def _patch(owner: Any, name: str, replacement: Any) -> Callable[[], None]:
-    """Replace a class's or module's own attribute; returns the undo."""
-    original = owner.__dict__[name]
-    setattr(owner, name, replacement)
-    return lambda: setattr(owner, name, original)
 
 
 def _patches() -> list[Callable[[], Callable[[], None]]]:
@@ -286,30 +279,16 @@ def _patches() -> list[Callable[[], Callable[[], None]]]:
                  process_request=botocore_stubber.BotocoreStubber.process_request, recorder=recorder,
                  HTTPException=exceptions.HTTPException, method_names_from_class=responses.method_names_from_class)
     method_names.cache_clear()
-    return [lambda: _patch(TaggedEC2Resource, "get_tags", resource_tags),
-            lambda: _patch(InstanceBackend, "get_instance", instance_by_id),
-            lambda: _patch(serialize.AttributePicker, "__call__", pick_attribute),
-            lambda: _patch(botocore_stubber.BotocoreStubber, "process_request", route_request),
-            lambda: _patch(responses, "method_names_from_class", method_names),
-            lambda: _patch(responses, "gen_amzn_requestid_long", request_id)]
+    return [lambda: patch_attribute(TaggedEC2Resource, "get_tags", resource_tags),
+            lambda: patch_attribute(InstanceBackend, "get_instance", instance_by_id),
+            lambda: patch_attribute(serialize.AttributePicker, "__call__", pick_attribute),
+            lambda: patch_attribute(botocore_stubber.BotocoreStubber, "process_request", route_request),
+            lambda: patch_attribute(responses, "method_names_from_class", method_names),
+            lambda: patch_attribute(responses, "gen_amzn_requestid_long", request_id)]
 
 
-def _applied(patches: Callable[[], list[Callable[[], Callable[[], None]]]]) -> Callable[[], Callable[[], None]]:
-    """What applies every patch `patches()` lists and returns their undo (the last applied undone first)."""
-    def apply() -> Callable[[], None]:
-        undos = [patch() for patch in patches()]
-
-        def undo() -> None:
-            while undos:
-                undos.pop()()
-
-        return undo
-
-    return apply
-
-
-_WORKAROUNDS = SharedPatch(_applied(_patches))
-_STACK_TEMPLATES = SharedPatch(_applied(_stack_template_patches))
+_WORKAROUNDS = SharedPatch(applied(_patches))
+_STACK_TEMPLATES = SharedPatch(applied(_stack_template_patches))
 
 
 def install_moto_workarounds() -> Callable[[], None]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from typing import Any, Callable
+
+_MISSING = object()
 
 
 class SharedPatch:
@@ -33,3 +35,24 @@ class SharedPatch:
                     restore()
 
         return undo
+
+
+def patch_attribute(owner: Any, name: str, replacement: Any) -> Callable[[], None]:
+    """Set a class's or module's own attribute; returns the undo (which removes it again if the owner had none)."""
+    original = owner.__dict__.get(name, _MISSING)
+    setattr(owner, name, replacement)
+    return lambda: delattr(owner, name) if original is _MISSING else setattr(owner, name, original)
+
+
+def applied(patches: Callable[[], list[Callable[[], Callable[[], None]]]]) -> Callable[[], Callable[[], None]]:
+    """What applies every patch `patches()` lists and returns their undo (the last applied undone first)."""
+    def apply() -> Callable[[], None]:
+        undos = [patch() for patch in patches()]
+
+        def undo() -> None:
+            while undos:
+                undos.pop()()
+
+        return undo
+
+    return apply

@@ -8,16 +8,15 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Callable
 
 from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.exceptions import NoCredentialsError
 from botocore.utils import get_current_datetime
 
+from drs_parity.world.shared_patch import SharedPatch, patch_attribute
+
 UNCHECKED_SIGNATURE = "0" * 64  # the length of a real one
-_lock = threading.Lock()
-_users = 0  # worlds that asked for it and have not stopped
 _original: Callable[[SigV4Auth, Any], Any] | None = None
 
 
@@ -35,23 +34,20 @@ def add_auth_unsigned(signer: SigV4Auth, request: Any) -> Any:
 
 def install_unchecked_signatures() -> Callable[[], None]:
     """Sign without hashing until the returned undo has been called by every world that installed it."""
-    global _users, _original
-    with _lock:
-        if _users == 0:
-            _original = SigV4Auth.__dict__["add_auth"]
-            SigV4Auth.add_auth = add_auth_unsigned  # type: ignore[method-assign]
-        _users += 1
-    done = False
+    return _PATCH.install()
+
+
+def _swap_signer() -> Callable[[], None]:
+    global _original
+    _original = SigV4Auth.__dict__["add_auth"]
+    restore = patch_attribute(SigV4Auth, "add_auth", add_auth_unsigned)
 
     def undo() -> None:
-        nonlocal done
-        global _users, _original
-        with _lock:
-            if done:
-                return
-            done, _users = True, _users - 1
-            if _users == 0 and _original is not None:
-                SigV4Auth.add_auth = _original  # type: ignore[method-assign]
-                _original = None
+        global _original
+        restore()
+        _original = None
 
     return undo
+
+
+_PATCH = SharedPatch(_swap_signer)
