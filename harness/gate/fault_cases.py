@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
 from drs_parity.errors import InputError
-from drs_parity.fixtures.scenario_model import Scenario
+from drs_parity.fixtures.scenario_model import ProtectionGroup, Scenario
 from drs_parity.fixtures.system import System
 from drs_parity.diagnose.wave_starts import is_wave_start, started_wave
 
 ASYNC_TRIGGERS = frozenset({"event", "schedule"})  # Lambda's asynchronous invocations (as the timeout fault's `async`)
 FEATURES = ("start", "polls", "waves")
+JOB_LIMIT = 200  # servers one StartRecovery takes: a wave of more is started as several DRS jobs (CONTRACT.md)
 HISTORY = "execution-history"  # the logical table holding executions, in every system description's words
 RUN_SENTENCES = {"finder": "found", "poller": "polling"}  # the log sentence each chain role says when it runs
 
@@ -50,9 +51,16 @@ class FaultCase:
     needs: frozenset[str]
     build: Builder
     failure: str | None = None  # the documented failure both sides must reach instead (an execution status)
+    at_scale: bool = False  # also played on a scale scenario (one with a wave of several jobs: see applies_to)
 
     def applies_to(self, scenario: Scenario) -> bool:
-        return self.needs <= exercises(scenario)
+        """The scenario exercises what the fault needs. A scale scenario (hundreds of servers, seconds a side run,
+        minutes with a fault that multiplies its reads) gets only the faults marked `at_scale`: those whose outcome
+        turns on a wave of several DRS jobs (a start interrupted between its chunks, its jobs recorded alone, two
+        polls racing to start them); the others act on the chain the same way at any size, and the small scenarios
+        prove them."""
+        exercised = exercises(scenario)
+        return self.needs <= exercised and (self.at_scale or "chunks" not in exercised)
 
 
 # -- what a scenario exercises --------------------------------------------------------------------------------------
@@ -60,7 +68,8 @@ def exercises(scenario: Scenario) -> frozenset[str]:
     """What the scenario exercises, read from its steps and plans before anything runs: `start` (it starts an
     execution, so DRS StartRecovery is called), `polls` (virtual time passes while an execution runs, so the
     schedule fires, the finder queries the status index and the poller polls), `waves` (it also crosses a wave
-    boundary: a started plan has two waves or more and no step cancels it, so a poll starts the next wave).
+    boundary: a started plan has two waves or more and no step cancels it, so a poll starts the next wave),
+    `chunks` (a started plan has a wave of more than 200 servers: started as several DRS jobs).
 
     A fault applies to a scenario that exercises all it `needs`. Then, per side, only where that side's run without
     it exercised its target (each builder returns None elsewhere): a Lambda fault of the poller or the finder only
@@ -74,7 +83,20 @@ def exercises(scenario: Scenario) -> frozenset[str]:
     time_passes = any(kind in ("advance", "until") for kind in kinds[kinds.index("start"):])
     started = [plans[step.plan] for step in scenario.steps if step.kind == "start" and step.plan in plans]
     multi_wave = time_passes and "cancel" not in kinds and any(len(plan.waves) > 1 for plan in started)
-    return frozenset({"start"} | ({"polls"} if time_passes else set()) | ({"waves"} if multi_wave else set()))
+    groups = {group.key: group for group in scenario.protection_groups}
+    chunked = any(_group_size(groups[wave.protection_group], scenario) > JOB_LIMIT
+                  for plan in started for wave in plan.waves if wave.protection_group in groups)
+    return frozenset({"start"} | ({"polls"} if time_passes else set()) | ({"waves"} if multi_wave else set())
+                     | ({"chunks"} if chunked else set()))
+
+
+def _group_size(group: ProtectionGroup, scenario: Scenario) -> int:
+    """The servers a group holds: its ids, or the scenario's servers of its region and account its tags select."""
+    if group.source_server_ids is not None:
+        return len(group.source_server_ids)
+    selection = (group.server_selection_tags or {}).items()
+    return sum(1 for server in scenario.source_servers if server.region == group.region
+               and server.account_id == group.account_id and selection <= server.tags.items())
 
 
 # -- what a side's run without faults did ---------------------------------------------------------------------------
@@ -208,7 +230,7 @@ CASES: tuple[FaultCase, ...] = (
     FaultCase("drs-start-recovery-conflict", "StartRecovery of the first wave refused: ConflictException", "drs",
               _START, drs("StartRecovery", "ConflictException", 0, 1), failure="FAILED"),
     FaultCase("poller-duplicate", "every poller event delivered twice at once", "lambda", _POLLS,
-              async_lambda("poller", "duplicate-delivery", count=1000)),
+              async_lambda("poller", "duplicate-delivery", count=1000), at_scale=True),
     FaultCase("poller-duplicate-30s", "every poller event delivered again 30 s later", "lambda", _WAVES,
               async_lambda("poller", "duplicate-delivery", delay=30, count=1000)),
     FaultCase("poller-duplicate-60s", "every poller event delivered again with the next tick", "lambda", _WAVES,
@@ -218,7 +240,7 @@ CASES: tuple[FaultCase, ...] = (
     FaultCase("poller-timeout", "the poller's 2nd asynchronous run times out after its first AWS call", "lambda",
               _POLLS, async_lambda("poller", "timeout", trigger="async", invocation=2, afterCalls=1)),
     FaultCase("poller-timeout-after-start", "the poll that starts a wave times out right after StartRecovery",
-              "lambda", _WAVES, timeout_after_wave_start),
+              "lambda", _WAVES, timeout_after_wave_start, at_scale=True),
     FaultCase("finder-throttled", "the finder's next 3 runs from its first run throttled", "lambda", _POLLS,
               throttled_from_first_run("finder", 3)),
     FaultCase("status-index-lag", "the status index answers with the table of 90 s ago", "dynamodb", _POLLS,
@@ -227,7 +249,7 @@ CASES: tuple[FaultCase, ...] = (
               _POLLS, history("backfilling", duration=180)),
     FaultCase("history-update-throttled", "from the poll that starts a wave, 12 UpdateItem requests on "
               "execution-history refused (ProvisionedThroughputExceededException)", "dynamodb", _WAVES,
-              history_from_wave_poll("throughput-exceeded", operation="UpdateItem", count=12)),
+              history_from_wave_poll("throughput-exceeded", operation="UpdateItem", count=12), at_scale=True),
     FaultCase("history-small-pages", "every Query and Scan of execution-history returns one item a page",
               "dynamodb", _POLLS, history("small-pages", on_status_index=False, pageSize=1)),
     FaultCase("finder-tick-late", "3 finder ticks delivered 45 s late", "events", _POLLS,

@@ -4,28 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import drs_parity
 from drs_parity.compare.divergence import NoiseEntry
 from drs_parity.fixtures.cloudformation import read_template
+from drs_parity.fixtures.disk_cache import cache_root, write_atomically
 from drs_parity.world.code import package_template
 
-CACHE_ENV = "DRS_PARITY_CACHE"  # the cache folder (default $XDG_CACHE_HOME/drs-parity or ~/.cache/drs-parity)
 FORMAT = 1  # bump when what a key covers or what an entry holds changes
 SKIPPED_PARTS = {"__pycache__", ".git", ".mypy_cache", ".pytest_cache", ".tox"}
 HARNESS_FOLDER = Path(drs_parity.__file__).resolve().parent
 
 
 def default_cache_folder() -> Path:
-    """$DRS_PARITY_CACHE, else $XDG_CACHE_HOME/drs-parity, else ~/.cache/drs-parity."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "drs-parity"
+    """The tool's cache folder (fixtures.disk_cache.cache_root: $DRS_PARITY_CACHE, else the user's cache folder)."""
+    return cache_root()
 
 
 def files_under(path: Path) -> Iterator[Path]:
@@ -120,12 +115,4 @@ class NoiseCache:
     @staticmethod
     def _write(path: Path, noise: list[dict[str, Any]]) -> None:
         """`noise` kept at `path`: a temporary file renamed over it, so a reader never sees half an entry."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"format": FORMAT, "noise": noise}, sort_keys=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            os.replace(temporary, path)
-        finally:
-            Path(temporary).unlink(missing_ok=True)
+        write_atomically(path, json.dumps({"format": FORMAT, "noise": noise}, sort_keys=True).encode("utf-8"))

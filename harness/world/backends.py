@@ -13,15 +13,20 @@ import urllib.request
 from typing import Any, Callable, Iterator
 
 import boto3
-import botocore.loaders
 import botocore.session
 
 from drs_parity.errors import EnvironmentProblem
 from drs_parity.world.ec2_lookups import install_fast_ec2_lookups
 from drs_parity.world.ec2_serializer import install_planned_ec2_serializer
+from drs_parity.world.event_aliases import install_shared_event_aliases
 from drs_parity.world.fast_dynamodb import install_fast_dynamodb
+from drs_parity.world.fast_parsing import install_fast_attribute_values
+from drs_parity.world.fast_requests import install_fast_requests
 from drs_parity.world.fast_responses import install_fast_dynamodb_responses
+from drs_parity.world.fast_timestamps import install_fast_timestamps
 from drs_parity.world.fast_xml import install_fast_xml
+from drs_parity.world.model_cache import (SessionsSharingModels, install_botocore_cache, install_moto_resource_cache,
+                                          shared_loader)
 from drs_parity.world.moto_workarounds import install_moto_workarounds
 
 # moto is imported where it is used, not here: its packages take 0.3 s (moto's core) to 2.3 s (every
@@ -47,7 +52,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-_SERVICE_MODELS = botocore.loaders.create_loader()  # parsed JSON models, shared: loading them is the slow part
+install_botocore_cache()  # every loader of the process reads botocore's JSON files through the load cache
+_SERVICE_MODELS = shared_loader()  # parsed JSON models, shared: loading them is the slow part
+_MOTO_SESSIONS = SessionsSharingModels(_SERVICE_MODELS)  # moto's own Sessions share them too
 
 
 def boto_session() -> boto3.session.Session:
@@ -171,6 +178,15 @@ def _environ_set(values: dict[str, str]) -> Iterator[None]:
 
 
 # -- backends ----------------------------------------------------------------------------------------------------------
+def installed_fast_paths() -> list[Callable[[], None]]:
+    """Install moto's workarounds and every fast path of a world whose moto runs in this process (in-process or its
+    server); returns their undos, in the order installed."""
+    return [install_fast_dynamodb_responses(), install_moto_workarounds(), install_fast_xml(),
+            install_fast_ec2_lookups(), install_planned_ec2_serializer(), install_fast_timestamps(),
+            install_fast_dynamodb(), install_fast_requests(), install_fast_attribute_values(),
+            install_shared_event_aliases()]
+
+
 class MotoBackend:
     """moto in-process (mock_aws): the fastest; one world at a time per process, state gone on stop."""
 
@@ -186,12 +202,13 @@ class MotoBackend:
         return True, "moto runs in-process"
 
     def start(self) -> None:
-        from moto import mock_aws  # heavy, see the note at the top
+        with _MOTO_SESSIONS.imports():  # moto's modules imported now make Sessions: they share the loaded models
+            install_moto_resource_cache()  # before moto's EC2 models are imported: they bind load_resource by name
+            from moto import mock_aws  # heavy, see the note at the top
 
-        self._mock = mock_aws()
-        self._mock.start()
-        self._undo = [install_fast_dynamodb_responses(), install_moto_workarounds(), install_fast_xml(),
-                      install_fast_ec2_lookups(), install_planned_ec2_serializer(), install_fast_dynamodb()]
+            self._mock = mock_aws()
+            self._mock.start()
+            self._undo = installed_fast_paths()
 
     def stop(self) -> None:
         self._undo_patches()
@@ -254,11 +271,12 @@ class MotoServerBackend(MotoBackend):
         return True, "moto's server starts on 127.0.0.1"
 
     def start(self) -> None:
-        self._server = shared_moto_server(self._port)
-        self._server.reset()
-        # the server's moto runs in this process
-        self._undo = [install_fast_dynamodb_responses(), install_moto_workarounds(), install_fast_xml(),
-                      install_fast_ec2_lookups(), install_planned_ec2_serializer(), install_fast_dynamodb()]
+        with _MOTO_SESSIONS.imports():  # as MotoBackend's
+            install_moto_resource_cache()
+            self._server = shared_moto_server(self._port)
+            self._server.reset()
+            # the server's moto runs in this process
+            self._undo = installed_fast_paths()
 
     def stop(self) -> None:
         self.reset()  # nothing of this world is left for the next one, even if it skips its own reset

@@ -19,6 +19,9 @@ Handler = Callable[..., Any]
 
 # event kind ("before-call", "before-send", "after-call", "after-call-error") -> [(service prefix, handler)]
 _handlers: dict[str, list[tuple[str, Handler]]] = {}
+# (event kind, service id) -> the handlers its events reach, in order: read on every event without the lock, so it is
+# only ever replaced whole (emptied on every register and unregister, filled again on the next event)
+_routes: dict[tuple[str, str], tuple[Handler, ...]] = {}
 _lock = threading.Lock()
 EVENT_KINDS = ("before-parameter-build", "before-call", "before-send", "after-call", "after-call-error")
 
@@ -29,34 +32,44 @@ def register(kind: str, handler: Handler, service: str = "") -> Callable[[], Non
     Handlers run in registration order; for before-call and before-send the first non-None result wins
     (botocore then uses it as the response instead of sending the request).
     """
+    global _routes
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown botocore event kind {kind!r}")
     entry = (service, handler)
     with _lock:
         _handlers.setdefault(kind, []).append(entry)
+        _routes = {}
 
     def unregister() -> None:
+        global _routes
         with _lock:
             if entry in _handlers.get(kind, []):
                 _handlers[kind].remove(entry)
+            _routes = {}
 
     return unregister
 
 
 def _service_of(event_name: str) -> str:
     # event names look like "before-call.dynamodb.Query"
-    parts = event_name.split(".")
+    parts = event_name.split(".", 2)
     return parts[1] if len(parts) > 1 else ""
+
+
+def handlers_for(kind: str, service: str) -> tuple[Handler, ...]:
+    """The handlers an event of `kind` for `service` reaches, in registration order."""
+    routes = _routes  # this table, even if a register replaces it meanwhile
+    found = routes.get((kind, service))
+    if found is None:
+        with _lock:
+            found = tuple(handler for wanted, handler in _handlers.get(kind, ()) if not wanted or wanted == service)
+        routes[(kind, service)] = found
+    return found
 
 
 def _make_dispatcher(kind: str) -> Handler:
     def dispatch(event_name: str = "", **kwargs: Any) -> Any:
-        with _lock:
-            entries = list(_handlers.get(kind, ()))
-        service = _service_of(event_name)
-        for wanted, handler in entries:
-            if wanted and wanted != service:
-                continue
+        for handler in handlers_for(kind, _service_of(event_name)):
             result = handler(event_name=event_name, **kwargs)
             if result is not None:
                 return result

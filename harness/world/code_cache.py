@@ -1,25 +1,36 @@
-"""Function code compiled once per process: a code folder's source files, recompiled only when a file changes."""
+"""Function code compiled once: a code folder's source files, kept per process and between runs until a file changes."""
 
 # Every side imports the functions' code afresh (each world gets fresh module objects), and without .pyc files
 # (PYTHONDONTWRITEBYTECODE) each import compiled every source file again: ~50 files a side. A code object is
 # immutable, so one per source file serves every side; executing it makes a fresh module every time, with state of
 # its own. Only the code folders of code packages are served this way: the path hook below answers for them and
 # their subfolders, with the standard FileFinder and loaders but for the source loader, which remembers what it
-# compiled under (path, mtime_ns, size).
+# compiled under (path, mtime_ns, size). The code objects are kept between runs too, marshalled in the load cache
+# (drs_parity.fixtures.disk_cache) as __pycache__ would keep them: a new process unmarshals instead of compiling.
+# Not for files under the temporary folder (a regression's copy of a side's code, a test's): each run has new
+# paths there, so their entries would only pile up.
 
 from __future__ import annotations
 
+import importlib.util
+import marshal
 import os
 import sys
+import tempfile
 import threading
 from importlib.machinery import (BYTECODE_SUFFIXES, EXTENSION_SUFFIXES, SOURCE_SUFFIXES, ExtensionFileLoader,
                                  FileFinder, SourceFileLoader, SourcelessFileLoader)
 from types import CodeType
 from typing import Iterable
 
+from drs_parity.fixtures.disk_cache import Signature, derived_file_cache, file_signature
+
 _lock = threading.Lock()
 _folders: frozenset[str] = frozenset()  # code folders served (realpath, trailing separator); replaced, never changed
-_compiled: dict[str, tuple[tuple[int, int], CodeType]] = {}  # source path -> (its (mtime_ns, size), code)
+_compiled: dict[str, tuple[Signature, CodeType]] = {}  # source path -> (its (mtime_ns, size), code)
+CODE_KIND = "code"
+# what a code object depends on besides its source: the interpreter's bytecode and the optimisation level
+CODE_TAG = f"{sys.implementation.cache_tag} {importlib.util.MAGIC_NUMBER.hex()} -O{sys.flags.optimize}"
 
 
 class CachedSourceLoader(SourceFileLoader):
@@ -27,22 +38,42 @@ class CachedSourceLoader(SourceFileLoader):
 
     def get_code(self, fullname: str) -> CodeType | None:
         path = self.get_filename(fullname)
-        before = _signature(path)
+        before = file_signature(path)
         cached = _compiled.get(path)
         if cached is not None and before is not None and cached[0] == before:
             return cached[1]
-        code = super().get_code(fullname)
-        if code is not None and before is not None and _signature(path) == before:  # unchanged while compiling
+        kept = _kept_code(path, before)
+        code = kept or super().get_code(fullname)
+        if code is not None and before is not None and file_signature(path) == before:  # unchanged while compiling
             _compiled[path] = (before, code)
+            if kept is None:
+                _keep_code(path, before, code)
         return code
 
 
-def _signature(path: str) -> tuple[int, int] | None:
-    try:
-        status = os.stat(path)
-    except OSError:
+def _kept_between_runs(path: str) -> bool:
+    """Whether `path`'s code is kept in the load cache: not under the temporary folder."""
+    temporary = os.path.join(os.path.realpath(tempfile.gettempdir()), "")
+    return not os.path.realpath(path).startswith(temporary)
+
+
+def _kept_code(path: str, signature: Signature | None) -> CodeType | None:
+    """The code compiled from `path` in an earlier run, while the file still has `signature`."""
+    cache = derived_file_cache() if _kept_between_runs(path) else None
+    data = cache.read(CODE_KIND, CODE_TAG, path, signature) if cache is not None and signature is not None else None
+    if data is None:
         return None
-    return status.st_mtime_ns, status.st_size
+    try:
+        code = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):  # a corrupt entry: compiled again and written over
+        return None
+    return code if isinstance(code, CodeType) else None
+
+
+def _keep_code(path: str, signature: Signature, code: CodeType) -> None:
+    cache = derived_file_cache() if _kept_between_runs(path) else None
+    if cache is not None:
+        cache.write(CODE_KIND, CODE_TAG, path, signature, marshal.dumps(code))
 
 
 def _serves(path: str) -> bool:

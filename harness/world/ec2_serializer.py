@@ -19,10 +19,12 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from drs_parity.world.shared_patch import SharedPatch
+from drs_parity.world.shared_patch import SharedPatch, patch_registry_entry
 
-# member key, shape, candidate names, whether none has a dot, serialiser, transformer (None: the value as found)
-Plan = tuple[tuple[str, Any, tuple[str, ...], bool, Callable[..., None], Callable[[Any], Any] | None], ...]
+# member key, shape, candidate names, whether none has a dot, serialiser, transformer (None: the value as found), and
+# for a plain string member the element name its str() is written under (None: the serialiser writes it)
+Plan = tuple[tuple[str, Any, tuple[str, ...], bool, Callable[..., None], Callable[[Any], Any] | None, str | None],
+             ...]
 _plans: dict[tuple[Any, ...], tuple[Any, Any, tuple[Any, ...], Plan]] = {}  # -> shape, aliases, transformers, plan
 _moto: dict[str, Any] = {}  # moto's names the walk uses, bound when the serialiser is installed
 
@@ -54,12 +56,16 @@ def _planned(base: type) -> type:
             wrapper = self.MAP_TYPE() if key else serialized
             path = self.path
             by_attribute = not hasattr(value, "__getitem__")  # moto's get_value: getattr then, obj[name] otherwise
-            for member_key, member_shape, names, plain, serialiser, transform in _plan(self, shape, value):
+            for member_key, member_shape, names, plain, serialiser, transform, text_name in _plan(self, shape, value):
                 member_shape.parent = shape
                 member_value = _member_value(value, names, by_attribute and plain)
                 if transform is not None:  # applied to a missing member too, as the picker does
                     member_value = transform(member_value)
-                if member_value is not None:
+                if member_value is None:
+                    continue
+                if text_name is not None:  # what moto's string serialiser writes, without its calls
+                    wrapper[text_name] = str(member_value)
+                else:
                     path.append(member_key)
                     serialiser(self, wrapper, member_value, member_shape, member_key)
                     path.pop()
@@ -122,9 +128,22 @@ def _new_plan(serializer: Any, shape: Any, obj: Any, key_path: str,
         member_path = f"{key_path}.{member_key}"  # the picker's first transformer whose path ends the member's
         transform = next((found for path, found in transformers if member_path.endswith(path)), None)
         names = tuple(picker.get_possible_keys(context))
-        plan.append((member_key, member_shape, names, not any("." in name for name in names),
-                     _serialiser(type(serializer), member_shape.type_name), transform))
+        serialiser = _serialiser(type(serializer), member_shape.type_name)
+        plan.append((member_key, member_shape, names, not any("." in name for name in names), serialiser, transform,
+                     _text_name(serializer, serialiser, member_shape, member_key)))
     return tuple(plan)
+
+
+def _text_name(serializer: Any, serialiser: Callable[..., None], shape: Any, key: str) -> str | None:
+    """The element name of a member moto's XML string serialiser writes as plain text (str() of the value under its
+    serialized name: no namespace, not an attribute), else None. Neither that serialiser nor the name reads the
+    walk's path, so the walk writes the text directly."""
+    xml, serialization = _moto["BaseXMLSerializer"], shape.serialization
+    if (serialiser is not xml._serialize_type_string
+            or type(serializer)._default_serialize is not xml._default_serialize
+            or "xmlNamespace" in serialization or serialization.get("xmlAttribute", False)):
+        return None
+    return serializer.get_serialized_name(shape, key)
 
 
 def _serialization_aliases(obj: Any) -> Any:
@@ -133,29 +152,21 @@ def _serialization_aliases(obj: Any) -> Any:
 
 
 def install_planned_ec2_serializer() -> Callable[[], None]:
-    """Make in-process moto serialise EC2 answers by plan (once for any number of worlds); returns the undo."""
+    """Make in-process moto serialise EC2 answers by plan, once for any number of worlds; returns the undo."""
     return _PATCH.install()
 
 
 def _swap_serializer() -> Callable[[], None]:
     from moto.core import serialize, utils  # as above
 
-    _moto.update(MISSING=utils.MISSING, get_value=utils.get_value,
+    _moto.update(MISSING=utils.MISSING, get_value=utils.get_value, BaseXMLSerializer=serialize.BaseXMLSerializer,
                  AttributePickerContext=serialize.AttributePickerContext,
                  pickers=(serialize.AttributePicker, serialize.XFormedAttributePicker),
                  providers=frozenset(serialize.DEFAULT_ALIAS_PROVIDERS))
-    registry = serialize.SERVICE_SPECIFIC_SERIALIZERS
-    had_service = "ec2" in registry
-    previous = registry.setdefault("ec2", {}).get("ec2")
-    registry["ec2"]["ec2"] = planned_ec2_serializer()
+    unregister = patch_registry_entry(serialize.SERVICE_SPECIFIC_SERIALIZERS, "ec2", "ec2", planned_ec2_serializer())
 
     def undo() -> None:
-        if previous is not None:
-            registry["ec2"]["ec2"] = previous
-        else:
-            registry["ec2"].pop("ec2", None)
-        if not had_service and not registry["ec2"]:
-            registry.pop("ec2", None)
+        unregister()
         _plans.clear()
 
     return undo

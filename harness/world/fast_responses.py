@@ -6,6 +6,8 @@ import base64
 import functools
 from typing import Any, Callable, Mapping
 
+from .shared_patch import patch_registry_entry
+
 # moto's response serialiser looks up every member of every AttributeValue (10 per value, each through a chain of
 # alias providers): ~40% of a 30-minute drill's CPU time. The values moto hands it are already wire-shaped dicts
 # ({"S": "x"}, {"M": {...}}, raw bytes for B/BS), so copying them gives the same JSON; everything else (table
@@ -63,18 +65,5 @@ def install_fast_dynamodb_responses() -> Callable[[], None]:
     """Make in-process moto serialise DynamoDB responses with the wire-shaped fast path; returns the undo."""
     from moto.core.serialize import SERVICE_SPECIFIC_SERIALIZERS  # as above: imported when a moto world starts
 
-    had_service = "dynamodb" in SERVICE_SPECIFIC_SERIALIZERS
-    registry = SERVICE_SPECIFIC_SERIALIZERS.setdefault("dynamodb", {})
-    previous = registry.get("json")
-    registry["json"] = wire_shaped_dynamodb_serializer()
-
-    def undo() -> None:
-        if previous is not None:
-            registry["json"] = previous
-        else:
-            registry.pop("json", None)
-        if not had_service and not registry:
-            SERVICE_SPECIFIC_SERIALIZERS.pop("dynamodb", None)
-
-    return undo
+    return patch_registry_entry(SERVICE_SPECIFIC_SERIALIZERS, "dynamodb", "json", wire_shaped_dynamodb_serializer())
 

@@ -44,6 +44,26 @@ def patch_attribute(owner: Any, name: str, replacement: Any) -> Callable[[], Non
     return lambda: delattr(owner, name) if original is _MISSING else setattr(owner, name, original)
 
 
+def patch_registry_entry(registry: dict[str, dict[str, Any]], group: str, key: str,
+                         replacement: Any) -> Callable[[], None]:
+    """Set `registry[group][key]` (moto's per-service, per-protocol serialiser table); returns the undo, which leaves
+    the registry as it found it (the group removed again if this made it)."""
+    had_group = group in registry
+    entries = registry.setdefault(group, {})
+    original = entries.get(key, _MISSING)
+    entries[key] = replacement
+
+    def undo() -> None:
+        if original is _MISSING:
+            entries.pop(key, None)
+        else:
+            entries[key] = original
+        if not had_group and not entries:
+            registry.pop(group, None)
+
+    return undo
+
+
 def applied(patches: Callable[[], list[Callable[[], Callable[[], None]]]]) -> Callable[[], Callable[[], None]]:
     """What applies every patch `patches()` lists and returns their undo (the last applied undone first)."""
     def apply() -> Callable[[], None]:

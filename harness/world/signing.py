@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
+from botocore.auth import SIGNED_HEADERS_BLACKLIST, SIGV4_TIMESTAMP, SigV4Auth
 from botocore.exceptions import NoCredentialsError
 from botocore.utils import get_current_datetime
 
@@ -29,7 +29,18 @@ def add_auth_unsigned(signer: SigV4Auth, request: Any) -> Any:
         raise NoCredentialsError()
     request.context["timestamp"] = get_current_datetime().strftime(SIGV4_TIMESTAMP)
     signer._modify_request_before_signing(request)
-    return signer._inject_signature_to_request(request, UNCHECKED_SIGNATURE)
+    request.headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={signer.scope(request)}, "
+                                        f"SignedHeaders={signed_headers(request)}, Signature={UNCHECKED_SIGNATURE}")
+    return request
+
+
+def signed_headers(request: Any) -> str:
+    """SigV4Auth.signed_headers(signer.headers_to_sign(request)), without the header map botocore builds for it: the
+    names of the request's headers, lower case, but those SigV4 never signs, and `host` (botocore adds it from the
+    URL when the request has none)."""
+    names = {lower for lower in map(str.lower, request.headers.keys()) if lower not in SIGNED_HEADERS_BLACKLIST}
+    names.add("host")
+    return ";".join(sorted(name.strip() for name in names))
 
 
 def install_unchecked_signatures() -> Callable[[], None]:

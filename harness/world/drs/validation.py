@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,14 +40,14 @@ def _check_structure(shape: Shape, value: Any, path: str) -> list[FieldProblem]:
         return [FieldProblem(_where(path), "must be an object")]
     problems = [
         FieldProblem(_join(path, name), "is required")
-        for name in shape.required_members
+        for name in _required(shape)
         if value.get(name) is None
     ]
     for name, member_value in value.items():
         member = shape.members.get(name)
         if member is None:
             problems.append(FieldProblem(_join(path, name), "is not a member of " + shape.name))
-        elif member_value is not None:
+        elif member_value is not None and not _fits(member, member_value):
             problems.extend(validate(member, member_value, _join(path, name)))
     return problems
 
@@ -56,7 +57,8 @@ def _check_list(shape: Shape, value: Any, path: str) -> list[FieldProblem]:
         return [FieldProblem(_where(path), "must be a list")]
     problems = _check_size(shape, len(value), path, "items")
     for index, item in enumerate(value):
-        problems.extend(validate(shape.member, item, f"{path}[{index}]"))
+        if not _fits(shape.member, item):
+            problems.extend(validate(shape.member, item, f"{path}[{index}]"))
     return problems
 
 
@@ -73,14 +75,38 @@ def _check_map(shape: Shape, value: Any, path: str) -> list[FieldProblem]:
 def _check_string(shape: Shape, value: Any, path: str) -> list[FieldProblem]:
     if not isinstance(value, str):
         return [FieldProblem(_where(path), "must be a string")]
-    if shape.enum and value not in shape.enum:
+    enum, _, _, pattern = _string_rules(shape)
+    if enum is not None and value not in enum:
         return [FieldProblem(_where(path), f"must be one of {', '.join(shape.enum)}")]
     problems = _check_size(shape, len(value), path, "characters")
-    pattern = shape.metadata.get("pattern")
     # Patterns are checked on the whole value: DRS ids are fixed-format tokens, not substrings.
-    if pattern and re.fullmatch(pattern, value) is None:
-        problems.append(FieldProblem(_where(path), f"must match pattern {pattern}"))
+    if pattern is not None and pattern.fullmatch(value) is None:
+        problems.append(FieldProblem(_where(path), f"must match pattern {pattern.pattern}"))
     return problems
+
+
+def _fits(shape: Shape, value: Any) -> bool:
+    """Whether a member is a string or boolean its shape accepts, decided without building its path or a list (a
+    500-server answer has 30,000 strings); False sends it, and every other kind, to the full check."""
+    kind = shape.type_name
+    if kind == "string" and type(value) is str:
+        enum, low, high, pattern = _string_rules(shape)
+        return ((enum is None or value in enum) and low <= len(value) <= high
+                and (pattern is None or pattern.fullmatch(value) is not None))
+    return kind == "boolean" and type(value) is bool
+
+
+@lru_cache(maxsize=None)  # shapes of the one service model, kept for the process: asked once each
+def _string_rules(shape: Shape) -> tuple[frozenset[str] | None, float, float, re.Pattern[str] | None]:
+    """A string shape's enum, length bounds (open ends infinite) and compiled pattern."""
+    low, high, pattern = (shape.metadata.get(key) for key in ("min", "max", "pattern"))
+    return (frozenset(shape.enum) if shape.enum else None, -math.inf if low is None else low,
+            math.inf if high is None else high, re.compile(pattern) if pattern else None)
+
+
+@lru_cache(maxsize=None)
+def _required(shape: Shape) -> tuple[str, ...]:
+    return tuple(shape.required_members)
 
 
 def _check_integer(shape: Shape, value: Any, path: str) -> list[FieldProblem]:

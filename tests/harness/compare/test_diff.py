@@ -168,8 +168,10 @@ def _snapshot_steps(name: str) -> list[dict[str, Any]]:
 
 
 def test_key_by_key_diff_finds_exactly_what_one_deepdiff_of_the_whole_kind_finds() -> None:
-    # real normalised timelines of different scenarios: many differences of every shape, at every depth
-    names = sorted(path.name for path in SNAPSHOTS.glob("*-monolithic*.json"))
+    # real normalised timelines of different scenarios: many differences of every shape, at every depth (a scale
+    # scenario's snapshot is a compact digest, not a timeline: tests/e2e/test_parity_moto.py)
+    names = sorted(path.name for path in SNAPSHOTS.glob("*-monolithic*.json")
+                   if "steps" in json.loads(path.read_text(encoding="utf-8")))
     pairs = list(zip(names, names[1:] + names[:1]))
     compared = 0
     for left_name, right_name in pairs:

@@ -42,6 +42,15 @@ def test_a_fault_needing_a_wave_boundary_skips_a_scenario_without_one() -> None:
     assert "poller-duplicate" in cells and "poller-timeout-after-start" not in cells
 
 
+def test_a_scale_scenario_gets_only_the_faults_that_turn_on_a_wave_of_several_jobs() -> None:
+    scale, two_wave = load_scenarios(["five-hundred-servers", "two-wave-drill"])
+    assert exercises(scale) == {"start", "polls", "waves", "chunks"}  # its 260-server wave is two DRS jobs
+    cells = {case.name for case, _ in applicable(CASES, [scale])}
+    assert cells == {case.name for case in CASES if case.at_scale} == {
+        "poller-duplicate", "poller-timeout-after-start", "history-update-throttled"}
+    assert len(list(applicable(CASES, [two_wave]))) == len(CASES)  # a small scenario still gets every fault
+
+
 def test_an_unknown_fault_names_the_known_ones() -> None:
     with pytest.raises(UnknownFault, match="unknown fault 'nope' \\(known: drs-describe-jobs-throttled, "):
         fault_case("nope")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from drs_parity.cli.main import main
+from drs_parity.fixtures.scenario import list_scenarios, load_scenarios
 from drs_parity.gate.jobs import default_jobs, estimated_cost, longest_first, run_ordered
 from drs_parity.gate.parity import run_parity
 from tests.harness.compare.parity_samples import timeline
@@ -78,6 +79,11 @@ def test_a_scenario_reaching_another_account_is_started_before_a_longer_one_in_o
     two_accounts = Named("two-accounts", (Advance(600),))
     two_accounts.target_accounts = (object(),)  # type: ignore[attr-defined]
     assert longest_first([one_account, two_accounts]) == [1, 0]
+
+
+def test_the_default_matrix_starts_its_scale_scenario_first() -> None:
+    scenarios = load_scenarios(list_scenarios())
+    assert scenarios[longest_first(scenarios)[0]].name == "five-hundred-servers"  # 520 servers, the costliest
 
 
 def side(system: Any, scenario: Any, backend: str, clock_start: int) -> dict[str, Any]:

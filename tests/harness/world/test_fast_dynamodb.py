@@ -1,15 +1,20 @@
 """moto's DynamoDB with the world's cheaper model functions answers byte for byte what moto alone answers."""
 
+import datetime
 from typing import Any, Callable, Iterator
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.dynamodb import responses
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.utilities import dynamo_to_dict
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
-from drs_parity.world.fast_dynamodb import attribute_size, install_fast_dynamodb, regular_json
+from drs_parity.world.fast_dynamodb import (
+    attribute_size, equal, install_fast_dynamodb, item_size, less, regular_json, result_dict,
+)
 from drs_parity.world.world import World
 
 Answer = tuple[str, int, bytes]  # operation, HTTP status, body
@@ -203,6 +208,38 @@ def test_sizes_and_plain_json_are_motos_own(value: dict[str, Any]) -> None:
             undo()
 
 
+def test_an_items_size_is_motos_own() -> None:
+    stored = Item(DynamoType({"S": "p"}), DynamoType({"S": "s"}), {**item("p", "s", "DONE"), "clé ✓": {"S": "ü"}})
+    expected = stored.size()
+    with mock_aws():
+        undo = install_fast_dynamodb()
+        try:
+            assert Item.size is item_size and stored.size() == expected
+        finally:
+            undo()
+
+
+def test_comparisons_are_motos_own() -> None:
+    values = [DynamoType(value) for value in ({"S": "a"}, {"S": "b"}, {"S": "a"}, {"S": "10"}, {"N": "10"},
+                                              {"N": "9.5"}, {"NULL": True}, {"SS": ["a"]}, NESTED)]
+    pairs = [(one, other) for one in values for other in values]
+    expected = [(one == other, one != other, _lower(one, other)) for one, other in pairs]
+    with mock_aws():
+        undo = install_fast_dynamodb()
+        try:
+            assert DynamoType.__eq__ is equal and DynamoType.__lt__ is less
+            assert [(one == other, one != other, _lower(one, other)) for one, other in pairs] == expected
+        finally:
+            undo()
+
+
+def _lower(one: DynamoType, other: DynamoType) -> Any:
+    try:
+        return one < other
+    except TypeError as error:  # moto's own refusal, e.g. a string against a number
+        return str(error)
+
+
 def test_the_replacements_are_installed_only_while_an_in_process_moto_world_runs() -> None:
     original_size, original_init = DynamoType.size, Item.__init__
     with World("moto"):
@@ -219,3 +256,23 @@ def test_the_replacements_are_installed_only_while_an_in_process_moto_world_runs
 def no_replacements_left() -> Iterator[None]:
     yield
     assert DynamoType.size is not attribute_size
+
+
+def test_answers_are_converted_to_motos_own_dicts() -> None:
+    class Named(str):  # a subclass goes to moto's own function
+        pass
+
+    stored = Item(DynamoType({"S": "p"}), DynamoType({"S": "s"}), item("p", "s", "DONE"))
+    results = [{"Count": 1, "Items": [stored.attrs], "LastEvaluatedKey": {"pk": DynamoType({"S": "p"})}},
+               {"Item": stored.attrs, "ConsumedCapacity": {"CapacityUnits": 0.5, "TableName": Named("t")}},
+               {"Table": {"CreationDateTime": datetime.datetime(2026, 1, 15), "ok": True, "none": None}},
+               [DynamoType(NESTED), DynamoType({"B": b"\x00"}), DynamoType({"BS": [b"x"]}), stored]]
+    with mock_aws():
+        undo = install_fast_dynamodb()
+        try:
+            assert responses.dynamo_to_dict is result_dict  # what every answer (DynamoResult) converts with
+            converted = [result_dict(result) for result in results]
+        finally:
+            undo()
+    expected = [dynamo_to_dict(result) for result in results]
+    assert converted == expected and repr(converted) == repr(expected)

@@ -6,6 +6,7 @@ import inspect
 import json
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 import moto.backends
 import pytest
@@ -230,3 +231,18 @@ def test_a_response_transformer_re_set_or_added_at_run_time_is_the_one_applied()
     assert transform_for(transformers, "Reply.Peering.Code") is None
     transformers["Peering.Code"] = lambda value: "added"
     assert transform_for(transformers, "Reply.Peering.Code")(None) == "added"
+
+
+@pytest.mark.parametrize("url, headers", [
+    ("https://dynamodb.us-east-1.amazonaws.com/", {}), ("https://dynamodb.us-east-1.amazonaws.com:443/", {}),
+    ("http://127.0.0.1:4566/2015-03-31/functions/f/invocations?Qualifier=1", {}),
+    ("http://127.0.0.1:80/x%20y", {}), ("https://sts.amazonaws.com/", {"Host": "other.example:8443"})])
+def test_a_requests_raw_url_is_moto_s_and_is_remembered_per_environ(url: str, headers: dict[str, str]) -> None:
+    from moto.core.request import Request  # moto's own builder: the fast one is only installed while a world runs
+
+    first, again = (Request.from_primitives("GET", url, headers) for _ in range(2))
+    assert moto_workarounds.raw_url(first) == first.raw_url
+    assert moto_workarounds.raw_url(again) is moto_workarounds.raw_url(first)  # remembered, not built again
+    parts = urlsplit(url)
+    other = Request.from_primitives("GET", parts._replace(path=f"/elsewhere{parts.path}").geturl(), headers)
+    assert moto_workarounds.raw_url(other) == other.raw_url != first.raw_url

@@ -6,7 +6,7 @@ from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from drs_parity.world.signing import UNCHECKED_SIGNATURE, install_unchecked_signatures
+from drs_parity.world.signing import UNCHECKED_SIGNATURE, install_unchecked_signatures, signed_headers
 
 CREDENTIALS = Credentials("AKIAEXAMPLE", "secret", "session-token")
 
@@ -42,3 +42,13 @@ def test_other_signers_and_the_process_after_the_last_world_sign_as_botocore_doe
     finally:
         second()
     assert not signed(SigV4Auth)["Authorization"].endswith(UNCHECKED_SIGNATURE)
+
+
+def test_the_signed_header_names_are_those_botocore_signs_whatever_the_headers() -> None:
+    signer = SigV4Auth(CREDENTIALS, "dynamodb", "us-west-2")
+    header_sets = [{}, {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.Query"},
+                   {"Host": "example.com:8443", "User-Agent": "ua", "Expect": "100-continue", "X-Amzn-Trace-Id": "t"},
+                   {"traceparent": "00", "X-Amz-Date": "20260101T000000Z", "Content-MD5": "x", "Connection": "close"}]
+    for headers in header_sets:
+        request = AWSRequest("POST", "https://dynamodb.us-west-2.amazonaws.com:443/", data=b"{}", headers=headers)
+        assert signed_headers(request) == signer.signed_headers(signer.headers_to_sign(request))
