@@ -57,23 +57,24 @@ class Sameness:
         self._judged: dict[tuple[int, int], tuple[Any, Any, bool]] = {}  # the pair kept alive with its verdict
         self._ambiguous = Ambiguity()
 
-    def __call__(self, left: Any, right: Any) -> bool:
+    def __call__(self, left: Any, right: Any, equal: bool = False) -> bool:
+        """`equal`: left == right is known already (their parent was found equal), so `==` is not asked again."""
         if type(left) is not type(right):
             return False
         if not isinstance(left, (dict, list, tuple)):
-            return bool(left == right)
+            return bool(left == right)  # asked even when equal: a NaN is not (a container holding one is)
         judged = self._judged.get((id(left), id(right)))
         if judged is None:
-            judged = self._judged[(id(left), id(right))] = (left, right, self._judge(left, right))
+            judged = self._judged[(id(left), id(right))] = (left, right, self._judge(left, right, equal))
         return judged[2]
 
-    def _judge(self, left: Any, right: Any) -> bool:
-        """`==` at C speed; then, as equal values are of equal types but where either side holds a leaf `==` may
-        equal to another type's, only those places are looked at."""
-        if left != right:
+    def _judge(self, left: Any, right: Any, equal: bool) -> bool:
+        """`==` at C speed (once, at the top of equal subtrees); then, as equal values are of equal types but where
+        either side holds a leaf `==` may equal to another type's, only those places are looked at."""
+        if not equal and left != right:
             return False
         places = {key for key, _ in self._ambiguous.parts(left)} | {key for key, _ in self._ambiguous.parts(right)}
-        return all(self(left[place], right[place]) for place in places)
+        return all(self(left[place], right[place], True) for place in places)
 
 
 def deepdiff_levels(left: Any, right: Any, multiset: bool) -> Iterable[tuple[str, Any]]:

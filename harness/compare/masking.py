@@ -10,6 +10,7 @@ from drs_parity.compare.sharing import ObjectMemo
 from drs_parity.compare.transformers import TOKEN_KIND, UUID, Identifiers
 
 TOKEN_MASK = f"<{TOKEN_KIND}>"
+LITERAL_TYPES = frozenset((type(None), bool, int, float))  # leaves written as JSON literals
 
 
 class Unmaskable(Exception):
@@ -34,6 +35,7 @@ class Masks:
         self.containers: ObjectMemo[Any] = ObjectMemo()
         self.strings: dict[str, str] = {}
         self.literals: dict[tuple[type, Any], bool] = {}  # whether a number's (or bool's, null's) text holds an id
+        self.shapes: dict[tuple[Any, ...], bool] = {}  # a record's keys -> whether masking leaves them as they are
 
     def keys_of(self, records: list[Any]) -> list[str]:
         """Each record's sort key (a record a step repeats keeps the key it had)."""
@@ -62,17 +64,28 @@ class Masks:
     def container(self, value: Any) -> Any:
         """A container's masked copy (remembered: a shared repeat is masked once)."""
         if isinstance(value, dict):
-            result, strings, tokens = {}, self.strings, self.ids.tokens
+            if not self.keys_unmasked(value):
+                raise Unmaskable
+            result, strings, tokens, literals = {}, self.strings, self.ids.tokens, self.literals
             for key, item in value.items():
-                if not isinstance(key, str) or self.string(key) != key:
-                    raise Unmaskable
-                if type(item) is str:
+                kind = type(item)
+                if kind is str:
                     masked = strings.get(item)
                     result[key] = TOKEN_MASK if key in tokens else masked if masked is not None else self.string(item)
+                elif kind in LITERAL_TYPES and literals.get((kind, item)) is False:
+                    result[key] = item  # a number (or null, bool) known to hold no id
                 else:
                     result[key] = self.value(item)
             return result
         return [self.value(item) for item in value]
+
+    def keys_unmasked(self, record: dict[Any, Any]) -> bool:
+        """Whether masking leaves every key of the record as it is (remembered per set of keys: records repeat it)."""
+        names = tuple(record)
+        unmasked = self.shapes.get(names)
+        if unmasked is None:
+            unmasked = self.shapes[names] = all(isinstance(key, str) and self.string(key) == key for key in names)
+        return unmasked
 
     def string(self, text: str) -> str:
         """The string whose JSON literal is this string's literal, masked."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from itertools import compress, repeat
+from operator import and_, eq, is_, not_
 from typing import Any, Callable, Generic, Iterable, TypeVar
 
 Result = TypeVar("Result")
@@ -11,6 +13,7 @@ PLAIN_LEAVES = frozenset((str, int, bool, type(None)))  # leaf types canonical a
 EMPTY: dict[str, Any] = {}
 CONTAINERS = (dict, list, tuple)
 TEXT_TYPES = frozenset((str, type(None)))  # leaves `==` never equals to another type's
+FLAT_TYPES = frozenset((str, type(None), int))  # a flat record's leaves: of those only a 0 or a 1 is ambiguous
 SEARCHED_LIST = 64  # lists up to this long are searched for a record equal to one that moved
 MISSING = object()  # no result remembered (None is a result)
 
@@ -31,21 +34,31 @@ class Ambiguity:
     def __init__(self) -> None:
         self._parts: dict[int, tuple[Any, list[tuple[Any, Any]]]] = {}  # the container kept alive with its parts
         self.plain: set[int] = set()  # ids of the containers (kept alive above) that hold no ambiguous leaf
+        self.mixed: set[int] = set()  # ids of the containers (kept alive above) that hold one
 
     def parts(self, container: Any) -> list[tuple[Any, Any]]:
         """(key or index, child) of the children that are ambiguous leaves or hold one."""
         hit = self._parts.get(id(container))
         if hit is None:
-            children = container.values() if isinstance(container, dict) else container
-            if set(map(type, children)) <= TEXT_TYPES or all(map(self.plain.__contains__, map(id, children))):
-                hit = self._parts[id(container)] = (container, [])  # only text, or records all judged: C speed
-            else:
-                items = container.items() if isinstance(container, dict) else enumerate(container)
-                hit = self._parts[id(container)] = (container, [(key, item) for key, item in items if (
-                    bool(self.parts(item)) if isinstance(item, CONTAINERS) else ambiguous_leaf(item))])
-            if not hit[1]:
-                self.plain.add(id(container))
+            hit = self._parts[id(container)] = (container, self.ambiguous_children(container))
+            (self.mixed if hit[1] else self.plain).add(id(container))
         return hit[1]
+
+    def ambiguous_children(self, container: Any) -> list[tuple[Any, Any]]:
+        """The parts of a container not judged before; C speed wherever its children allow."""
+        children = container.values() if isinstance(container, dict) else container
+        types = set(map(type, children))
+        if types <= TEXT_TYPES or all(map(self.plain.__contains__, map(id, children))):
+            return []  # only text, or records all judged plain: C speed
+        if types <= FLAT_TYPES and 0 not in children and 1 not in children:  # `in` is `==`: finds only ints here
+            return []  # a flat record without a 0 or a 1, found at C speed
+        items = container.items() if isinstance(container, dict) else enumerate(container)
+        if all(map(self._parts.__contains__, map(id, children))):  # records all judged (a table a step repeats)
+            return list(compress(items, map(self.mixed.__contains__, map(id, children))))
+        judged, mixed = self._parts, self.mixed  # a child judged before is looked up, without a call
+        return [(key, item) for key, item in items if (
+            (id(item) in mixed if id(item) in judged else bool(self.parts(item))) if isinstance(item, CONTAINERS)
+            else ambiguous_leaf(item))]
 
 
 def ambiguous_leaf(value: Any) -> bool:
@@ -84,17 +97,22 @@ class Sharing:
         return value if type(value) in PLAIN_LEAVES else canonical_number(value)
 
     def records(self, value: list[Any], previous: list[Any]) -> list[Any]:
-        """A list beside the previous step's: an item equal to the one at its place, which holds no ambiguous leaf,
-        is that one, decided in the loop (a table repeats a thousand records step after step)."""
-        plain, size, result = self.ambiguous.plain, len(previous), []
-        for index, item in enumerate(value):
+        """A list beside the previous step's: an item equal to the one at its place, of the same types where that one
+        holds an ambiguous leaf, is that one. Those at their place holding none are found at C speed (a table
+        repeats a thousand records step after step); the loop decides the others."""
+        plain, size = self.ambiguous.plain, len(previous)
+        kept = list(map(and_, map(plain.__contains__, map(id, previous)), map(eq, value, previous)))
+        result = previous[:len(kept)] + list(value[len(kept):])  # value may be a tuple
+        for index in compress(range(len(value)), map(not_, kept + [False] * (len(value) - len(kept)))):
+            item = value[index]
             old = previous[index] if index < size else None
             if type(item) in PLAIN_LEAVES:
-                result.append(item)
-            elif type(item) is dict and type(old) is dict and id(old) in plain and item == old:
-                result.append(old)
+                result[index] = item
+            elif type(item) is dict and type(old) is dict and item == old and (
+                    id(old) in plain or self.same_types(item, old)):
+                result[index] = old
             else:
-                result.append(self.value(item, counterpart(item, index, previous)))
+                result[index] = self.value(item, counterpart(item, index, previous))
         return result
 
     def same_types(self, value: Any, previous: Any) -> bool:
@@ -144,6 +162,8 @@ class ObjectMemo(Generic[Result]):
         results = self._results
         try:
             return list(map(results.__getitem__, map(id, objects)))
-        except KeyError:
-            found = [results.get(id(obj), MISSING) for obj in objects]
-            return [self.get(obj, compute) if result is MISSING else result for obj, result in zip(objects, found)]
+        except KeyError:  # some are new: the others still looked up at C speed, the new ones computed in order
+            found = list(map(results.get, map(id, objects), repeat(MISSING)))
+            for index in compress(range(len(found)), map(is_, found, repeat(MISSING))):
+                found[index] = self.get(objects[index], compute)
+            return found

@@ -76,6 +76,7 @@ class Registration:
         self.walked_records: dict[int, Any] = {}  # id -> a dict walked, kept alive (its field names its strings)
         self.strings: dict[str, bool] = {}  # distinct strings in order of appearance -> whether a whole UUID
         self.tokens: dict[str, None] = {}  # token candidates in order of first appearance
+        self.registered: set[tuple[str, str | None]] = set()  # (string, field) registered, where the field matters
 
     def first_walk(self, container: Any, field_name: str | None) -> bool:
         """True the first time; a list's strings register by the field holding it, so a list counts per field."""
@@ -90,8 +91,11 @@ class Registration:
         if isinstance(value, dict):
             if id(value) not in self.walked_records:
                 self.walked_records[id(value)] = value
+                strings, tokens = self.strings, self.ids.tokens
                 for key, item in value.items():
                     if isinstance(item, str):
+                        if strings.get(item) is False and key not in tokens:
+                            continue  # seen before, no UUID, no token: `string` would return at once
                         self.string(item, key)
                     elif isinstance(item, (dict, list, tuple)):
                         self.structured(item, key)
@@ -113,9 +117,11 @@ class Registration:
     def string(self, text: str, field_name: str | None) -> None:
         whole_uuid = self.strings.get(text)
         if whole_uuid is None:  # first sight: its ids (and a UUID its field names) registered
-            self.strings[text] = UUID.fullmatch(text) is not None
-        elif not whole_uuid and field_name not in self.ids.tokens:  # nothing depends on the field: done
-            return
+            whole_uuid = self.strings[text] = UUID.fullmatch(text) is not None
+        elif not whole_uuid and field_name not in self.ids.tokens or (text, field_name) in self.registered:
+            return  # nothing depends on the field, or registered under this field already (it would add nothing)
+        if whole_uuid or field_name in self.ids.tokens:
+            self.registered.add((text, field_name))
         if self.ids.register(text, field_name, self.refs):
             self.tokens[text] = None
 
@@ -177,13 +183,17 @@ class Substitution:
 
     def container(self, value: Any) -> Any:
         """A container's substitute."""
+        strings = self.strings  # a string worked out before is taken here, without a call (the commonest leaf)
         if isinstance(value, dict):
-            result = {key: self.item(item) for key, item in value.items()}
-            for name in self.list_keys.keys() & result.keys():
-                if isinstance(result[name], list):
-                    result[name] = key_records(result[name], self.list_keys[name])
+            result = {key: type(item) is str and strings.get(item) or self.item(item) for key, item in value.items()}
+            for name, key_fields in self.list_keys.items():  # a few names: cheaper than a set of the record's keys
+                if isinstance(result.get(name), list):
+                    result[name] = key_records(result[name], key_fields)
             return result
-        items = list(map(self.item, value))
+        try:  # a list of strings all worked out before (a plan's server ids): looked up at C speed
+            items = list(map(strings.__getitem__, value))
+        except (KeyError, TypeError):
+            items = list(map(self.item, value))
         # Generated ids sorted by raw value (as the contract asks) come out in a random order once replaced.
         if items and type(items[0]) is str and all(isinstance(item, str) and REFERENCE_TEXT.match(item)
                                                    for item in items):
