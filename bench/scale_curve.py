@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -200,6 +201,10 @@ def parity_cell(servers: int, path: Path, backend: str, folder: Path) -> None:
     print(f"wall {result.wall:.2f} s  {goal_cells(result.wall, PARITY_SECONDS if big else None)}")
     print(f"peak {result.peak_mb:.0f} MB  {goal_cells(result.peak_mb, PARITY_MB if big else None)}")
     print(f"CPU {result.cpu:.2f} s; exit code {answer['exit']} (0 parity, 1 divergence, 2 error)")
+    if answer["exit"] != 0:  # the benchmark's folder is temporary: keep what this run found
+        kept = shutil.copytree(folder / "parity-out", tempfile.mkdtemp(prefix="drs-parity-curve-divergent-"),
+                               dirs_exist_ok=True)
+        print(f"its report is kept in {kept}")
     shares = stage_shares(answer["stages"], answer["wall"])
     normalise_diff = shares.get("normalise", 0.0) + shares.get("diff", 0.0)
     print(f"normalise + diff {normalise_diff:.2f} s  {goal_cells(normalise_diff, NORMALISE_DIFF if big else None)}")
