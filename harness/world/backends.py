@@ -13,7 +13,6 @@ import urllib.request
 from typing import Any, Callable, Iterator
 
 import boto3
-import botocore.session
 
 from drs_parity.errors import EnvironmentProblem
 from drs_parity.world.ec2_lookups import install_fast_ec2_lookups
@@ -25,8 +24,8 @@ from drs_parity.world.fast_requests import install_fast_requests
 from drs_parity.world.fast_responses import install_fast_dynamodb_responses
 from drs_parity.world.fast_timestamps import install_fast_timestamps
 from drs_parity.world.fast_xml import install_fast_xml
-from drs_parity.world.model_cache import (SessionsSharingModels, install_botocore_cache, install_moto_resource_cache,
-                                          shared_loader)
+from drs_parity.world.model_cache import (SessionsSharingModels, botocore_session_sharing, install_botocore_cache,
+                                          install_moto_resource_cache, shared_loader)
 from drs_parity.world.moto_workarounds import install_moto_workarounds
 
 # moto is imported where it is used, not here: its packages take 0.3 s (moto's core) to 2.3 s (every
@@ -59,9 +58,7 @@ _MOTO_SESSIONS = SessionsSharingModels(_SERVICE_MODELS)  # moto's own Sessions s
 
 def boto_session() -> boto3.session.Session:
     """A new boto3 session (reads the current environment) that reuses already loaded service models."""
-    session = botocore.session.get_session()
-    session.register_component("data_loader", _SERVICE_MODELS)
-    return boto3.session.Session(botocore_session=session)
+    return boto3.session.Session(botocore_session=botocore_session_sharing(_SERVICE_MODELS))
 
 
 # -- moto's server, shareable ------------------------------------------------------------------------------------------

@@ -137,6 +137,13 @@ def install_moto_resource_cache() -> None:
         utils.load_resource = cached_load_resource
 
 
+def botocore_session_sharing(loader: botocore.loaders.Loader) -> botocore.session.Session:
+    """A new botocore session (it reads the current environment) whose service models come from `loader`."""
+    session = botocore.session.get_session()
+    session.register_component("data_loader", loader)
+    return session
+
+
 class SessionsSharingModels:
     """boto3.Session as moto's modules call it at import (EC2's models make three Sessions, each reading EC2's
     4 MB model to list its regions): while `patch` is installed, a Session without a botocore session of its own
@@ -144,17 +151,12 @@ class SessionsSharingModels:
     which only shares models, as the harness's own sessions do."""
 
     def __init__(self, loader: botocore.loaders.Loader) -> None:
-        def botocore_session() -> botocore.session.Session:
-            session = botocore.session.get_session()
-            session.register_component("data_loader", loader)
-            return session
-
         class ModelSharingSession(boto3.session.Session):
             """A boto3 Session whose botocore session reuses the process's loaded service models."""
 
             def __init__(self, *args: Any, **kwargs: Any) -> None:
                 if len(args) < BOTOCORE_SESSION_POSITION and kwargs.get("botocore_session") is None:
-                    kwargs["botocore_session"] = botocore_session()
+                    kwargs["botocore_session"] = botocore_session_sharing(loader)
                 super().__init__(*args, **kwargs)
 
         self.session_class = ModelSharingSession
