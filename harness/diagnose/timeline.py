@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+from functools import cached_property
 from typing import Any, Callable, Iterator, Mapping
 
 from drs_parity.fixtures.vocabulary import REFERENCE, ChainVocabulary
@@ -31,15 +33,20 @@ class TimelineView:
             for record in step.get(kind) or ():
                 yield step, record
 
+    @cached_property
+    def log_messages(self) -> list[str]:
+        """Every log message of every step, in order: read once, the checks ask for some of them a dozen times."""
+        return [str(record.get("message", "")) for _, record in self.records("logs")]
+
     def messages(self, predicate: Callable[[str], bool]) -> list[str]:
         """Every log message `predicate` accepts, in order."""
-        return [str(record.get("message", "")) for _, record in self.records("logs")
-                if predicate(str(record.get("message", "")))]
+        return list(filter(predicate, self.log_messages))
 
     def said(self, sentence: str) -> list[str]:
         """Every log line that is the chain's `sentence` (a key of its logs) about this execution (or about none)."""
         words = self.words.log(sentence)
-        return self.messages(lambda message: words.about(message, self.execution_id))
+        opening = leading_text(words.template)  # a message not opening with it cannot be the sentence: not matched
+        return self.messages(lambda message: message.startswith(opening) and words.about(message, self.execution_id))
 
     def field(self, level: str, name: str) -> str:
         """The side's name of a contract field of an `execution`, `wave`, `server` or `plan` record."""
@@ -56,9 +63,13 @@ class TimelineView:
     def items(self) -> Iterator[tuple[Mapping[str, Any], dict[str, Any]]]:
         """(step, execution item) for every execution item of every step, as the contract reads it: each wave's
         serverStatuses gathered from the execution's server items."""
-        for step in self.steps:
-            for item in executions_as_read((step.get("tables") or {}).get("execution-history") or (), self.words):
-                yield step, item
+        return iter(self.read_items)
+
+    @cached_property
+    def read_items(self) -> list[tuple[Mapping[str, Any], dict[str, Any]]]:
+        """items(), gathered once: most checks walk them, and a big plan has a server item per server each step."""
+        return [(step, item) for step in self.steps
+                for item in executions_as_read((step.get("tables") or {}).get("execution-history") or (), self.words)]
 
     def item_history(self) -> list[tuple[Mapping[str, Any], dict[str, Any]]]:
         """(step, item) of the current execution's item at every step."""
@@ -96,6 +107,11 @@ class TimelineView:
                 if self.value(plan, "plan", "planId") == plan_id:
                     return len(self.value(plan, "plan", "waves") or ())
         return None
+
+
+def leading_text(template: str) -> str:
+    """The literal text a log sentence's template opens with, before its first placeholder."""
+    return next((literal for literal, _, _, _ in string.Formatter().parse(template)), "")
 
 
 WRITE_COUNTER = "version"  # an execution item's optimistic lock: not a field users see

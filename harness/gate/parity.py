@@ -96,7 +96,8 @@ class ScenarioRun:
             raise SideError(f"{label}: {type(error).__name__}: {one_line(error)}") from error
         finally:
             self.timings[label] = time.perf_counter() - started
-        return timeline.to_dict() if isinstance(timeline, Timeline) else dict(timeline)
+        # read, never changed, from here on: the capture's own records, not a copy of them
+        return timeline.shared_dict() if isinstance(timeline, Timeline) else dict(timeline)
 
     def side(self, system: System, scenario: Scenario, label: str) -> dict[str, Any]:
         """Run one side; its normalised timeline."""

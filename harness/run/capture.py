@@ -51,6 +51,10 @@ class StepCapture:
     def to_dict(self) -> dict[str, Any]:
         return self.keyed(copied(self))
 
+    def shared_dict(self) -> dict[str, Any]:
+        """to_dict()'s dict, holding the step's own lists and records rather than copies of them."""
+        return self.keyed({spec.name: getattr(self, spec.name) for spec in fields(self)})
+
     def keyed(self, result: dict[str, Any]) -> dict[str, Any]:
         """The step's fields (a dict of them by field name) as a timeline keys them: `until` and `destinations` only
         when set, `stateMachines` last when the side has state machines."""
@@ -101,13 +105,21 @@ class Timeline:
     stopped: Stop | None = None  # set when the system refused what the scenario needs; the steps are those so far
 
     def to_dict(self) -> dict[str, Any]:
+        with collector_paused():  # a long run's copy is a million new containers, none of them garbage
+            return self.with_steps([step.to_dict() for step in self.steps])
+
+    def shared_dict(self) -> dict[str, Any]:
+        """to_dict()'s value without its copy: the steps' dicts hold the captured lists and records themselves, for a
+        reader that changes nothing (the gate's normalising, doctor and diff): a 500-server side's copy is MBs."""
+        return self.with_steps([step.shared_dict() for step in self.steps])
+
+    def with_steps(self, steps: list[dict[str, Any]]) -> dict[str, Any]:
+        """The timeline's fields around its `steps` (dicts), as the capture schema keys them."""
         result = {
             "side": self.side, "scenario": self.scenario, "backend": self.backend,
             "clockStart": self.clock_start, "ids": dict(self.ids),
-            "currentExecution": self.current_execution,
+            "currentExecution": self.current_execution, "steps": steps,
         }
-        with collector_paused():  # a long run's copy is a million new containers, none of them garbage
-            result["steps"] = [step.to_dict() for step in self.steps]
         if self.stopped is not None:  # only on a side that stopped, so a complete run's capture is unchanged
             result["stopped"] = self.stopped.to_dict()
         return result
@@ -152,8 +164,16 @@ def collector_paused() -> Iterator[None]:
 
 
 # -- plain values ---------------------------------------------------------------------------------------------------
+_PLAIN_LEAVES = frozenset({str, int, float, bool, type(None)})  # exact types plain_value returns as they are
+
+
 def plain_value(value: Any) -> Any:
     """DynamoDB-deserialised values as plain JSON-able python: Decimal -> int/float, sets -> sorted lists."""
+    kind = type(value)  # the common cases first, by exact type: a step's records are thousands of leaves
+    if kind in _PLAIN_LEAVES:
+        return value
+    if kind is dict:
+        return {key: plain_value(item) for key, item in value.items()}
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):

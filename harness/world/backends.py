@@ -19,14 +19,18 @@ from drs_parity.world.ec2_lookups import install_fast_ec2_lookups
 from drs_parity.world.ec2_serializer import install_planned_ec2_serializer
 from drs_parity.world.event_aliases import install_shared_event_aliases
 from drs_parity.world.fast_dynamodb import install_fast_dynamodb
+from drs_parity.world.fast_param_copy import install_fast_param_copy
 from drs_parity.world.fast_parsing import install_fast_attribute_values
+from drs_parity.world.fast_moto_requests import install_fast_moto_requests
 from drs_parity.world.fast_requests import install_fast_requests
 from drs_parity.world.fast_responses import install_fast_dynamodb_responses
 from drs_parity.world.fast_timestamps import install_fast_timestamps
 from drs_parity.world.fast_xml import install_fast_xml
-from drs_parity.world.model_cache import (SessionsSharingModels, botocore_session_sharing, install_botocore_cache,
+from drs_parity.world.model_cache import (LoaderSharing, botocore_session_sharing, install_botocore_cache,
                                           install_moto_resource_cache, shared_loader)
 from drs_parity.world.moto_workarounds import install_moto_workarounds
+from drs_parity.world.moto_matchers import install_reused_matchers
+from drs_parity.world.moto_teardown import release_ec2_links
 
 # moto is imported where it is used, not here: its packages take 0.3 s (moto's core) to 2.3 s (every
 # CloudFormation model) to import, and nothing but a started world needs them.
@@ -51,9 +55,20 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-install_botocore_cache()  # every loader of the process reads botocore's JSON files through the load cache
 _SERVICE_MODELS = shared_loader()  # parsed JSON models, shared: loading them is the slow part
-_MOTO_SESSIONS = SessionsSharingModels(_SERVICE_MODELS)  # moto's own Sessions share them too
+_WORLD_SESSIONS = LoaderSharing(_SERVICE_MODELS)  # shared by every session made while a world runs
+
+
+def share_loaded_models() -> Callable[[], None]:
+    """Until the returned undo, botocore's JSON files are read through the load cache and every botocore session made
+    (moto's at import, the code under test's own for an assumed role) shares the loaded service models."""
+    undo_files, undo_sharing = install_botocore_cache(), _WORLD_SESSIONS.install()
+
+    def undo() -> None:
+        undo_sharing()
+        undo_files()
+
+    return undo
 
 
 def boto_session() -> boto3.session.Session:
@@ -181,7 +196,7 @@ def installed_fast_paths() -> list[Callable[[], None]]:
     return [install_fast_dynamodb_responses(), install_moto_workarounds(), install_fast_xml(),
             install_fast_ec2_lookups(), install_planned_ec2_serializer(), install_fast_timestamps(),
             install_fast_dynamodb(), install_fast_requests(), install_fast_attribute_values(),
-            install_shared_event_aliases()]
+            install_shared_event_aliases(), install_fast_moto_requests(), install_fast_param_copy()]
 
 
 class MotoBackend:
@@ -199,17 +214,18 @@ class MotoBackend:
         return True, "moto runs in-process"
 
     def start(self) -> None:
-        with _MOTO_SESSIONS.imports():  # moto's modules imported now make Sessions: they share the loaded models
-            install_moto_resource_cache()  # before moto's EC2 models are imported: they bind load_resource by name
-            from moto import mock_aws  # heavy, see the note at the top
+        install_moto_resource_cache()  # before moto's EC2 models are imported: they bind load_resource by name
+        from moto import mock_aws  # heavy, see the note at the top
 
-            self._mock = mock_aws()
-            self._mock.start()
-            self._undo = installed_fast_paths()
+        undo_matchers = install_reused_matchers()  # before the mock starts: it registers them
+        self._mock = mock_aws()
+        self._mock.start()
+        self._undo = [undo_matchers, *installed_fast_paths()]
 
     def stop(self) -> None:
         self._undo_patches()
         if self._mock is not None:
+            release_ec2_links()  # the world's instances freed as moto drops them, not by the cycle collector
             # mock_aws.stop() re-creates every backend before forgetting it: run it under the world's moto settings,
             # or EC2 reloads its ~1,000 default AMIs per account and region only to drop them (the world's
             # environment is restored before its backend stops).
@@ -268,14 +284,15 @@ class MotoServerBackend(MotoBackend):
         return True, "moto's server starts on 127.0.0.1"
 
     def start(self) -> None:
-        with _MOTO_SESSIONS.imports():  # as MotoBackend's
-            install_moto_resource_cache()
-            self._server = shared_moto_server(self._port)
-            self._server.reset()
-            # the server's moto runs in this process
-            self._undo = installed_fast_paths()
+        install_moto_resource_cache()  # as MotoBackend's
+        self._server = shared_moto_server(self._port)
+        self._server.reset()
+        # the server's moto runs in this process
+        self._undo = installed_fast_paths()
 
     def stop(self) -> None:
+        if self._server is not None:
+            release_ec2_links()  # as MotoBackend's: the server's moto runs in this process
         self.reset()  # nothing of this world is left for the next one, even if it skips its own reset
         self._undo_patches()
         self._server = None

@@ -81,6 +81,13 @@ class VirtualClock:
         heapq.heappush(self._timers, timer)
         return TimerHandle(timer)
 
+    def forget_timers(self) -> None:
+        """Drop every pending timer (its world stopped): their callbacks hold the world's parts, which then hold
+        the clock, a cycle only the cycle collector would free."""
+        for timer in self._timers:
+            timer.cancelled = True
+        self._timers.clear()
+
     # -- moving ----------------------------------------------------------------------------------------------------
     def advance(self, seconds: float) -> None:
         if seconds < 0:

@@ -214,10 +214,11 @@ def deploy_stack(cloudformation: Any, template_path: str | Path, stack_name: str
     if problems:
         raise DeployError(stack_name, *problems[0])
     _create_stack(cloudformation, stack_name, packaged.body(body), parameters, blame_moto=supported_types is not None)
-    status = _wait_for_stack(cloudformation, stack_name)
+    described = _wait_for_stack(cloudformation, stack_name)
+    status = described["StackStatus"]
     if status != "CREATE_COMPLETE":
         raise DeployError(stack_name, *_first_failure(cloudformation, stack_name, status))
-    stack = _describe_stack(cloudformation, stack_name, str(template_path))
+    stack = _described_stack(cloudformation, stack_name, described, str(template_path))
     stack.code = packaged.code
     stack.template = resolved
     return stack
@@ -257,14 +258,14 @@ def _create_stack(cloudformation: Any, stack_name: str, body: str, parameters: d
             raise DeployError(stack_name, resource, reason) from exc
 
 
-def _wait_for_stack(cloudformation: Any, stack_name: str) -> str:
-    status = "CREATE_IN_PROGRESS"
+def _wait_for_stack(cloudformation: Any, stack_name: str) -> dict[str, Any]:
+    """The stack as DescribeStacks last answered, once no longer in progress (or after the last poll)."""
     for attempt in range(_STACK_POLLS):
-        status = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"]
-        if not status.endswith("_IN_PROGRESS"):
-            return status
+        described: dict[str, Any] = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+        if not described["StackStatus"].endswith("_IN_PROGRESS"):
+            break
         time.sleep(min(0.01 * 2 ** attempt, 1.0))  # real seconds: only LocalStack ever makes us wait
-    return status
+    return described
 
 
 def _first_failure(cloudformation: Any, stack_name: str, status: str) -> tuple[str, str]:
@@ -275,13 +276,25 @@ def _first_failure(cloudformation: Any, stack_name: str, status: str) -> tuple[s
     return stack_name, f"stack ended in {status}"
 
 
-def _describe_stack(cloudformation: Any, stack_name: str, template_path: str) -> Stack:
-    described = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+def _described_stack(cloudformation: Any, stack_name: str, described: dict[str, Any], template_path: str) -> Stack:
+    """The Stack of a created stack, from its DescribeStacks answer and its resources."""
     stack = Stack(stack_name, template_path,
                   outputs={item["OutputKey"]: item["OutputValue"] for item in described.get("Outputs", [])})
-    for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+    for page in stack_resource_pages(cloudformation, stack_name):
         for summary in page["StackResourceSummaries"]:
             if summary["LogicalResourceId"]:  # moto lists unsupported types as blank rows
                 stack.resources[summary["LogicalResourceId"]] = summary.get("PhysicalResourceId", "")
                 stack.resource_types[summary["LogicalResourceId"]] = summary["ResourceType"]
     return stack
+
+
+def stack_resource_pages(cloudformation: Any, stack_name: str) -> Iterator[dict[str, Any]]:
+    """ListStackResources page by page: botocore's paginator would make a class (and a closure over the client)
+    per call, freed only by the cycle collector."""
+    token: dict[str, str] = {}
+    while True:
+        page = cloudformation.list_stack_resources(StackName=stack_name, **token)
+        yield page
+        if not page.get("NextToken"):
+            return
+        token = {"NextToken": page["NextToken"]}

@@ -6,6 +6,9 @@
 # tick makes two. For the requests botocore sends (a bytes or text body, an ASCII path and query that need no
 # quoting, string headers), the environ EnvironBuilder writes is a fixed recipe: written here key by key, in its
 # order. Any other request (a file-like or chunked body, percent-escapes, a multipart form) is built by moto's code.
+# moto then reads every body through werkzeug's Request.data: a form parser made per request, the length looked up
+# among the headers (a KeyError raised for the Transfer-Encoding such a request never has), 4% of a Query. A body that
+# is no form is read ahead here into the same state (`_read_body_ahead`).
 # tests/harness/world/test_fast_requests.py compares both environs on every request of a world's run.
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from io import BytesIO
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
+from werkzeug.wsgi import LimitedStream
+
 from drs_parity.world.shared_patch import SharedPatch, patch_attribute
 
 # what werkzeug's iri_to_uri leaves as it is and unquote does not change: no "%", nothing outside ASCII
@@ -24,6 +29,7 @@ _PLAIN_PATH = re.compile(r"(?!//)[A-Za-z0-9_.~!$&'()*+,/:=@-]*")  # no ";" (urlp
 _PLAIN_QUERY = re.compile(r"[\x20-\x7e]*")
 _PLAIN_HOST = re.compile(r"[a-z0-9.-]+(:[1-9][0-9]*)?")
 _ENVIRON_HEADERS = ("content-type", "content-length")  # environ keys of their own, never HTTP_*
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")  # werkzeug parses these into `form`
 _moto: dict[str, Any] = {}  # moto's own from_primitives and header helpers, bound when the patch installs
 
 
@@ -36,7 +42,22 @@ def request_from_primitives(cls: type, method: str, url: str, headers: Mapping[s
     environ[_moto["PRESERVED_KEY"]] = {_moto["environ_key"](key): key for key in _header_names(headers)
                                        if _moto["preserve"](key)}
     environ.setdefault("CONTENT_LENGTH", "0")
+    _read_body_ahead(request, environ)
     return request
+
+
+def _read_body_ahead(request: Any, environ: dict[str, Any]) -> None:
+    """What werkzeug's Request.data leaves on a request whose body is no form: its length, the input stream (limited
+    to that length) read to its end, an empty form and files, the bytes cached. A form, a compressed body (moto
+    swaps the stream to decompress it) or a request with a maximum length are left to werkzeug."""
+    mimetype = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
+    if mimetype in _FORM_TYPES or "HTTP_CONTENT_ENCODING" in environ or request.max_content_length is not None:
+        return
+    length = int(environ["CONTENT_LENGTH"])  # written by plain_environ (the body's length) or 0
+    stream = LimitedStream(environ["wsgi.input"], length)
+    request.__dict__.update(content_length=length, stream=stream, form=request.parameter_storage_class(),
+                            files=request.parameter_storage_class())
+    request._cached_data = stream.read()
 
 
 def _header_names(headers: Mapping[str, Any]) -> list[str]:

@@ -13,7 +13,7 @@ from drs_parity.errors import DrsParityError
 from drs_parity.world import botohooks
 from drs_parity.world.apigateway import Gateway, api_response, proxy_event
 from drs_parity.world.clock import VirtualClock
-from drs_parity.world.code import CodePackage, FunctionCode, runtime_problem
+from drs_parity.world.code import CodePackage, FunctionCode, release_packages, runtime_problem
 from drs_parity.world.deploy import Stack
 from drs_parity.world.destinations import Destinations, invoke_configs
 from drs_parity.world.functions import (ApiResponse, DeployedFunction, Invocation, ScheduleRule, read_function,
@@ -22,7 +22,7 @@ from drs_parity.world.invoke import (Answer, error_answer, invoke_result, lambda
                                      streaming, throttled_answer)
 from drs_parity.world.lambda_async import AsyncConfig, AsyncEvent, AsyncQueue, invocation_record
 from drs_parity.world.lambda_faults import FunctionTimedOut, LambdaFaults, stop_at_timeout_point, timeout_error
-from drs_parity.world.runtime import (LambdaContext, LambdaHandler, RequestIds, RuntimeFailure, captured_output,
+from drs_parity.world.runtime import (LambdaContext, LambdaHandler, OutputCaptures, RequestIds, RuntimeFailure,
                                       function_environ, json_safe, load_handler, marshal, runtime_environment,
                                       sleep_recorded_in)
 from drs_parity.world.schedules import ScheduleRunner
@@ -95,6 +95,7 @@ class FunctionHost:
         self._guard: CallGuard | None = None
         self.request_ids = RequestIds()  # counted: reused console reads skip the ids they took
         self._root_levels: dict[str, int] = {}
+        self._captures = OutputCaptures()  # one per nesting level of invocations, reused
         self._unregister: list[Callable[[], None]] = []
         self._answerers: dict[str, ServiceAnswerer] = {}  # service id -> what answers its calls in-process
         self._idle_hooks: list[Callable[[], bool]] = []  # other work due now: each returns whether it ran any
@@ -116,6 +117,8 @@ class FunctionHost:
         self._unregister = []
         self.stop_schedules()
         self._async.close()
+        self._handlers.clear()  # and the functions' modules freed now (not by the cycle collector): cold starts after
+        release_packages(self._packages.values())
 
     def register_hook(self, kind: str, handler: Callable[..., Any], service: str = "") -> None:
         """Listen to botocore events (see botohooks.register) until the host stops, after the host's own handler."""
@@ -280,7 +283,8 @@ class FunctionHost:
         try:
             package = self._packages[function.name]
             with self._function_environ(function, package), package.active(), \
-                    captured_output(invocation.logs, self._root_levels, function.name), sleep_recorded_in(invocation):
+                    self._captures.at(len(self._running)).capturing(invocation.logs, self._root_levels,
+                                                                    function.name), sleep_recorded_in(invocation):
                 result = self._handler(function)(invocation.event,
                                                  LambdaContext(function, invocation.request_id, self.clock))
                 if invocation.timeout_after_calls is not None:

@@ -245,21 +245,30 @@ class IamGuard:
     not_evaluated: list[dict[str, Any]] = field(default_factory=list)
     _cache: dict[str, list[Statement]] = field(default_factory=dict)
     _unjudged: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict)
+    # (role, action, resource) -> the verdict: it hangs on the role's statements alone, read once like them
+    _verdicts: dict[tuple[str, str, Any], Verdict] = field(default_factory=dict)
 
     def statements_of(self, role_arn: str) -> list[Statement]:
         if role_arn not in self._cache:
             self._cache[role_arn] = self.load_statements(role_arn)
         return self._cache[role_arn]
 
+    def verdict(self, role_arn: str, action: str, resource: str | None) -> Verdict:
+        """judge() on the role's statements, once per action and resource (a finder asks the same every tick)."""
+        key = (role_arn, action, resource)
+        found = self._verdicts.get(key)
+        if found is None:
+            found = self._verdicts[key] = judge(self.statements_of(role_arn), action, resource)
+        return found
+
     def __call__(self, function: FunctionLike, service: str, operation: str, params: dict[str, Any]) -> Denial | None:
         if not function.role_arn:  # a test double added by hand, not deployed: there is no role to enforce
             return None
         if always_allowed(service, operation):  # no identity policy can deny it on AWS
             return None
-        statements = self.statements_of(function.role_arn)
         where = CallContext(_region_of(function, self.default_region), function.role_arn.split(":")[4])
         for action, resource in call_requests(service, operation, params, where):
-            verdict = judge(statements, action, resource)
+            verdict = self.verdict(function.role_arn, action, resource)
             if verdict.decision == NOT_EVALUATED:
                 self._record_unjudged(function.name, action, resource, verdict.reason)
             elif verdict.decision != ALLOW:

@@ -1,87 +1,35 @@
-"""botocore's and moto's JSON data, cheaper: pickled in the load cache between runs, shared by moto's Sessions."""
+"""botocore's and moto's JSON data, cheaper: pickled in the load cache between runs, one loader for every Session."""
 
 # Every process of a run parses the same JSON again: EC2's 4 MB model alone takes 0.17 s with botocore's
 # OrderedDict hook, and it is read by six loaders in a moto world (moto makes Sessions of its own). A pickled copy
 # of the parsed document loads about four times faster and equals it, so each botocore JSON file and each moto
-# resource file is kept in the load cache (drs_parity.fixtures.disk_cache) and unpickled from there while the file is
-# unchanged. Each load still returns a fresh document, as botocore's own does: a loader merges extras into the
-# models it loads, so documents are never shared. The entries hold only JSON's types and OrderedDict; the unpickler
-# refuses anything else, so an entry cannot run code. Switched off, files are parsed as botocore and moto parse them.
+# resource file is kept in the load cache (drs_parity.fixtures.kept_documents) and unpickled from there while the file
+# is unchanged. Each load still returns a fresh document, as botocore's own does: a loader merges extras into the
+# models it loads, so documents are never shared between loaders. Switched off, files are parsed as botocore and moto
+# parse them.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import io
-import pickle
 import threading
-from collections import OrderedDict
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable
 
-import boto3
-import boto3.session
 import botocore
 import botocore.loaders
 import botocore.session
 
-from drs_parity.fixtures.disk_cache import derived_file_cache, file_signature
-from drs_parity.world.shared_patch import SharedPatch, patch_attribute
+from drs_parity.fixtures.kept_documents import cached_document
+from drs_parity.world.shared_patch import SharedPatch, applied, patch_attribute
 
-Document = TypeVar("Document")
 BOTOCORE_KIND = "botocore"
 MOTO_KIND = "moto"
-PICKLE_PROTOCOL = 5
-BOTOCORE_SESSION_POSITION = 4  # boto3.Session's positional parameter botocore_session
 
 _lock = threading.Lock()
 _original_load_file = botocore.loaders.JSONFileLoader._load_file
 _original_list_services = botocore.loaders.Loader.list_available_services
+_original_create_loader = botocore.session.create_loader
 _listings: dict[tuple[tuple[str, ...], str], list[str]] = {}  # (search paths, type name) -> services
-
-
-class DocumentUnpickler(pickle.Unpickler):
-    """Unpickles JSON documents only: the one class their pickles name is OrderedDict (botocore's object hook)."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) == ("collections", "OrderedDict"):
-            return OrderedDict
-        raise pickle.UnpicklingError(f"{module}.{name} has no place in a JSON document")
-
-
-def load_document(data: bytes) -> Any:
-    """The JSON document pickled in `data` (raises on anything but a document's pickle)."""
-    collecting = gc.isenabled()
-    gc.disable()  # a document has no cycles: the collections its 100,000 containers would set off find nothing
-    try:
-        return DocumentUnpickler(io.BytesIO(data)).load()
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def cached_document(kind: str, tag: str, source: str, parse: Callable[[], Document]) -> Document:
-    """`parse()`'s document of the file `source`, from the load cache while the file is unchanged.
-    `tag` names what else decides the document (the parsing library's version)."""
-    cache = derived_file_cache()
-    signature = file_signature(source) if cache is not None else None
-    if cache is None or signature is None:
-        return parse()
-    kept = cache.read(kind, tag, source, signature)
-    if kept is not None:
-        try:
-            return load_document(kept)  # type: ignore[no-any-return]
-        except Exception:  # a corrupt or foreign entry: parsed again below and written over
-            pass
-    document = parse()
-    if document is not None and file_signature(source) == signature:  # unchanged while it was read
-        try:
-            payload = pickle.dumps(document, protocol=PICKLE_PROTOCOL)
-        except (pickle.PicklingError, TypeError, ValueError, RecursionError):
-            return document
-        cache.write(kind, tag, source, signature, payload)
-    return document
 
 
 def _botocore_tag() -> str:
@@ -104,11 +52,15 @@ def _services_listed_once(self: botocore.loaders.Loader, type_name: str) -> list
     return list(listed)
 
 
-def install_botocore_cache() -> None:
-    """Every botocore loader of the process reads its JSON files through the load cache from now on."""
-    with _lock:
-        botocore.loaders.JSONFileLoader._load_file = _cached_load_file  # type: ignore[method-assign]
-        botocore.loaders.Loader.list_available_services = _services_listed_once  # type: ignore[method-assign]
+_BOTOCORE_FILES = SharedPatch(applied(lambda: [
+    lambda: patch_attribute(botocore.loaders.JSONFileLoader, "_load_file", _cached_load_file),
+    lambda: patch_attribute(botocore.loaders.Loader, "list_available_services", _services_listed_once)]))
+
+
+def install_botocore_cache() -> Callable[[], None]:
+    """Every botocore loader reads its JSON files through the load cache and lists services once per process, until
+    the returned undo."""
+    return _BOTOCORE_FILES.install()
 
 
 def _moto_resource_file(resource: str) -> Path:
@@ -144,34 +96,6 @@ def botocore_session_sharing(loader: botocore.loaders.Loader) -> botocore.sessio
     return session
 
 
-class SessionsSharingModels:
-    """boto3.Session as moto's modules call it at import (EC2's models make three Sessions, each reading EC2's
-    4 MB model to list its regions): while `patch` is installed, a Session without a botocore session of its own
-    gets one that shares `loader`. A module imported meanwhile that binds Session by name keeps the sharing class,
-    which only shares models, as the harness's own sessions do."""
-
-    def __init__(self, loader: botocore.loaders.Loader) -> None:
-        class ModelSharingSession(boto3.session.Session):
-            """A boto3 Session whose botocore session reuses the process's loaded service models."""
-
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                if len(args) < BOTOCORE_SESSION_POSITION and kwargs.get("botocore_session") is None:
-                    kwargs["botocore_session"] = botocore_session_sharing(loader)
-                super().__init__(*args, **kwargs)
-
-        self.session_class = ModelSharingSession
-        self.patch = SharedPatch(lambda: patch_attribute(boto3, "Session", ModelSharingSession))
-
-    @contextlib.contextmanager
-    def imports(self) -> Iterator[None]:
-        """While moto's modules are imported in it, their Sessions share the loader."""
-        undo = self.patch.install()
-        try:
-            yield
-        finally:
-            undo()
-
-
 class SearchPaths(list):  # type: ignore[type-arg]
     """A loader's search paths where a path appended twice is kept once: boto3 appends its data folder to the
     loader of every Session it makes, and the shared loader below serves every Session of the process."""
@@ -179,6 +103,23 @@ class SearchPaths(list):  # type: ignore[type-arg]
     def append(self, path: str) -> None:
         if path not in self:
             super().append(path)
+
+
+class LoaderSharing:
+    """While `install()`ed, every botocore session made without a data path of its own (AWS_DATA_PATH) loads its
+    models through `loader`: the Sessions moto makes at import (EC2's models make three, each reading EC2's 4 MB
+    model to list its regions) and a function's boto3.Session for an assumed role read no file and build no model
+    again. What a session loads is what it would load alone: the same files, through the same search paths."""
+
+    def __init__(self, loader: botocore.loaders.Loader) -> None:
+        def loader_for(search_path_string: str | None = None) -> botocore.loaders.Loader:
+            return loader if not search_path_string else _original_create_loader(search_path_string)
+
+        self.loader_for = loader_for
+        self._patch = SharedPatch(lambda: patch_attribute(botocore.session, "create_loader", loader_for))
+
+    def install(self) -> Callable[[], None]:
+        return self._patch.install()
 
 
 def shared_loader() -> botocore.loaders.Loader:

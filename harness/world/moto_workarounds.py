@@ -160,6 +160,8 @@ def route_request(stubber: Any, request: Any) -> Any:
         return handler(normalized, raw_url(normalized), normalized.headers)
     except _moto["HTTPException"] as error:
         return error.code, error.get_headers(), error.get_body()
+    finally:  # werkzeug's request keeps itself in its environ: a cycle per request, freed now instead of by the GC
+        normalized.environ.pop("werkzeug.request", None)
 
 
 # what werkzeug builds a request's host, root URL, raw path and query string from

@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -169,7 +170,7 @@ class _LineWriter(io.TextIOBase):
     """A stdout/stderr stand-in that turns whatever the handler prints into log entries, line by line."""
 
     def __init__(self, logs: list[dict[str, Any]]) -> None:
-        self._logs = logs
+        self.logs = logs  # where its lines go (the invocation's)
         self._partial = ""
 
     def writable(self) -> bool:
@@ -180,12 +181,12 @@ class _LineWriter(io.TextIOBase):
         *lines, self._partial = self._partial.split("\n")
         for line in lines:
             if line.strip():
-                self._logs.append(_log_entry(line, None))
+                self.logs.append(_log_entry(line, None))
         return len(text)
 
     def close_line(self) -> None:
         if self._partial.strip():
-            self._logs.append(_log_entry(self._partial, None))
+            self.logs.append(_log_entry(self._partial, None))
         self._partial = ""
 
 
@@ -198,7 +199,7 @@ def _set_level(logger: logging.Logger, level: int) -> None:
 class _LogRecordCollector(logging.Handler):
     def __init__(self, logs: list[dict[str, Any]]) -> None:
         super().__init__(logging.NOTSET)
-        self._logs = logs
+        self.logs = logs  # where its entries go (the invocation's)
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.name.startswith(_LOGGERS_NOT_OF_THE_FUNCTION):
@@ -206,27 +207,61 @@ class _LogRecordCollector(logging.Handler):
         entry = _log_entry(record.getMessage(), record.levelname)
         if record.exc_info and record.exc_info[0] is not None:
             entry.setdefault("exception", record.exc_info[0].__name__)
-        self._logs.append(entry)
+        self.logs.append(entry)
 
 
-@contextlib.contextmanager
-def captured_output(logs: list[dict[str, Any]], root_levels: dict[str, int], function: str) -> Iterator[None]:
-    """Collect prints and log records as one invocation's lines; each function keeps its own root log level."""
-    root = logging.getLogger()
-    outer_level = root.level
-    _set_level(root, root_levels.get(function, _DEFAULT_ROOT_LEVEL))
-    collector = _LogRecordCollector(logs)
-    stdout, stderr = _LineWriter(logs), _LineWriter(logs)
-    root.addHandler(collector)
-    try:
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+class OutputCapture:
+    """Collects prints and log records as one invocation's lines at a time; each function keeps its own root log level.
+
+    A host keeps one per nesting level of its invocations: its log handler and stdout/stderr writers are made once
+    and pointed at each invocation's lines (making them was most of the capture's cost). One the function kept a
+    reference to (a StreamHandler on sys.stdout made at import) stays that invocation's: a new one is made."""
+
+    def __init__(self) -> None:
+        self._make_parts()
+
+    def _make_parts(self) -> None:
+        self._collector = _LogRecordCollector([])
+        self._stdout, self._stderr = _LineWriter([]), _LineWriter([])
+
+    @contextlib.contextmanager
+    def capturing(self, logs: list[dict[str, Any]], root_levels: dict[str, int], function: str) -> Iterator[None]:
+        root = logging.getLogger()
+        outer_level = root.level
+        _set_level(root, root_levels.get(function, _DEFAULT_ROOT_LEVEL))
+        self._collector.logs = self._stdout.logs = self._stderr.logs = logs
+        root.addHandler(self._collector)
+        outer_stdout, outer_stderr = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = self._stdout, self._stderr
+        try:
             yield
-    finally:
-        root.removeHandler(collector)
-        stdout.close_line()
-        stderr.close_line()
-        root_levels[function] = root.level
-        _set_level(root, outer_level)
+        finally:
+            sys.stdout, sys.stderr = outer_stdout, outer_stderr
+            root.removeHandler(self._collector)
+            self._stdout.close_line()
+            self._stderr.close_line()
+            root_levels[function] = root.level
+            _set_level(root, outer_level)
+            if self._kept_elsewhere():
+                self._make_parts()
+
+    def _kept_elsewhere(self) -> bool:
+        # each is referenced by this object and by getrefcount's argument, unless the function kept it
+        return (sys.getrefcount(self._collector) > 2 or sys.getrefcount(self._stdout) > 2
+                or sys.getrefcount(self._stderr) > 2)
+
+
+class OutputCaptures:
+    """A host's output captures, one per nesting level of its invocations (an Invoke from a function nests one)."""
+
+    def __init__(self) -> None:
+        self._levels: list[OutputCapture] = []
+
+    def at(self, depth: int) -> OutputCapture:
+        """The capture of an invocation `depth` deep (1: a top-level one)."""
+        while len(self._levels) < depth:
+            self._levels.append(OutputCapture())
+        return self._levels[depth - 1]
 
 
 # -- environment -------------------------------------------------------------------------------------------------------
@@ -252,6 +287,31 @@ def _turn_environ(current: Mapping[str, str], wanted: Mapping[str, str]) -> None
 
 
 @dataclass(frozen=True)
+class _Change:
+    """The variables one environment differs from another by: those to remove, and those to set (to their values),
+    encoded once as os.environ encodes them (its item writes, less the encoding, were half of an invocation's)."""
+
+    removed: tuple[bytes, ...]
+    set: tuple[tuple[bytes, bytes], ...]
+
+    @classmethod
+    def between(cls, current: Mapping[str, str], wanted: Mapping[str, str]) -> "_Change":
+        key_of, value_of = os.environ.encodekey, os.environ.encodevalue  # type: ignore[attr-defined]
+        return cls(tuple(key_of(key) for key in current.keys() - wanted.keys()),
+                   tuple((key_of(key), value_of(value)) for key, value in wanted.items() if current.get(key) != value))
+
+    def apply(self) -> None:
+        """What `del os.environ[key]` and `os.environ[key] = value` do, for each variable."""
+        data = os.environ._data  # type: ignore[attr-defined]
+        for key in self.removed:
+            os.unsetenv(key)
+            del data[key]
+        for key, value in self.set:
+            os.putenv(key, value)
+            data[key] = value
+
+
+@dataclass(frozen=True)
 class _Switch:
     """How to turn one process environment (`outer`, os.environ's bytes) into a function's, and back."""
 
@@ -259,6 +319,8 @@ class _Switch:
     inside: dict[bytes, bytes]  # os.environ's bytes while the function runs
     wanted: dict[str, str]
     saved: dict[str, str]  # `outer` as strings
+    entering: _Change  # saved -> wanted, worked out once: the handful of variables an invocation changes
+    leaving: _Change  # wanted -> saved
 
 
 _switches: dict[tuple[tuple[str, str], ...], _Switch] = {}
@@ -281,12 +343,14 @@ def function_environ(extra: Mapping[str, str]) -> Iterator[None]:
     switch = _switches.get(key)
     if switch is None or switch.outer != data:
         switch = _new_switch(key, extra, data)
-    _turn_environ(switch.saved, switch.wanted)
+    switch.entering.apply()
     try:
         yield
     finally:
-        current = os.environ._data  # type: ignore[attr-defined]
-        _turn_environ(switch.wanted if current == switch.inside else dict(os.environ), switch.saved)
+        if os.environ._data == switch.inside:  # type: ignore[attr-defined]
+            switch.leaving.apply()
+        else:  # the function changed its environment: everything it changed is undone
+            _turn_environ(dict(os.environ), switch.saved)
 
 
 def _new_switch(key: tuple[tuple[str, str], ...], extra: Mapping[str, str], data: dict[bytes, bytes]) -> _Switch:
@@ -296,7 +360,8 @@ def _new_switch(key: tuple[tuple[str, str], ...], extra: Mapping[str, str], data
     _turn_environ(saved, wanted)
     inside = dict(os.environ._data)  # type: ignore[attr-defined]
     _turn_environ(wanted, saved)
-    switch = _switches[key] = _Switch(dict(data), inside, wanted, saved)
+    switch = _switches[key] = _Switch(dict(data), inside, wanted, saved, _Change.between(saved, wanted),
+                                      _Change.between(wanted, saved))
     return switch
 
 

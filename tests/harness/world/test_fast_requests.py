@@ -45,13 +45,15 @@ def moto_request(method: str, url: str, headers: Any, body: Any) -> Request:
 
 
 def comparable(request: Request) -> dict[str, Any]:
+    body = {"data": request.data, "length": request.content_length, "form": request.form.to_dict(flat=False),
+            "files": request.files.to_dict(flat=False), "values": request.values.to_dict(flat=False),
+            "stream": (type(request.stream), request.stream.read()), "bytes": request.get_data()}  # as moto reads it
     environ = dict(request.environ)
     environ["wsgi.input"] = request.get_data()  # a stream of its own each time: compare what it holds
     if environ.get("werkzeug.request") is request:  # werkzeug's reference back to the request reading the environ
         environ["werkzeug.request"] = "itself"
     return {"environ": list(environ.items()), "headers": list(request.headers.items()), "url": request.raw_url,
-            "path": request.raw_path, "form": request.form.to_dict(flat=False),
-            "args": request.args.to_dict(flat=False)}
+            "path": request.raw_path, "args": request.args.to_dict(flat=False), "body": body}
 
 
 @pytest.fixture
@@ -67,6 +69,15 @@ def test_a_plain_request_is_written_directly_as_moto_builds_it(method: str, url:
     assert fast_requests.plain_environ(method, url, headers, body) is not None
     assert comparable(Request.from_primitives(method, url, headers, body)) == \
         comparable(moto_request(method, url, headers, body))
+
+
+def test_a_body_that_is_no_form_is_read_ahead_and_a_form_is_left_to_werkzeug(fast: None) -> None:
+    (query, _, _, query_body), (form, _, _, form_body) = PLAIN[0], PLAIN[1]
+    json_request = Request.from_primitives(query, PLAIN[0][1], PLAIN[0][2], query_body)
+    form_request = Request.from_primitives(form, PLAIN[1][1], PLAIN[1][2], form_body)
+    assert {"content_length", "stream", "form", "files"} <= json_request.__dict__.keys()
+    assert json_request._cached_data == query_body  # type: ignore[attr-defined]
+    assert not {"content_length", "stream", "form", "files", "_cached_data"} & form_request.__dict__.keys()
 
 
 @pytest.mark.parametrize("method, url, headers, body", NOT_PLAIN)

@@ -311,3 +311,19 @@ def test_role_policies_are_read_from_the_backend_inline_and_managed():
     assert evaluate(statements, "dynamodb:Query", f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/items") == ALLOW
     assert evaluate(statements, "ec2:DescribeInstances", "*") == ALLOW
     assert evaluate(statements, "dynamodb:UpdateItem", f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/items") == IMPLICIT_DENY
+
+
+def test_each_action_and_resource_of_a_role_is_judged_once_with_the_verdicts_judge_gives(monkeypatch):
+    guard = guard_with({"Effect": "Allow", "Action": "dynamodb:Query", "Resource": "*"},
+                       {"Effect": "Deny", "Action": "dynamodb:Query", "Resource": "arn:aws:dynamodb:*:*:table/secret"})
+    judged, judge = [], iam.judge
+
+    def counting(statements, action, resource):
+        judged.append((action, resource))
+        return judge(statements, action, resource)
+
+    monkeypatch.setattr("drs_parity.world.iam.judge", counting)
+    answers = [guard(Function(), "dynamodb", "Query", {"TableName": table}) for table in ("t", "secret", "t", "secret")]
+    assert answers[0] is None and answers[2] is None
+    assert answers[1] == answers[3] and answers[1][0] == "AccessDeniedException"
+    assert len(judged) == 2 and len(guard.denials) == 2

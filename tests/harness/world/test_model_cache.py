@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import datetime
+import decimal
 import importlib
 import json
 import os
@@ -19,15 +19,19 @@ import pytest
 
 from drs_parity.fixtures.disk_cache import LOAD_CACHE_ENV, derived_file_cache, file_signature
 from drs_parity.world import model_cache
-from drs_parity.world.backends import boto_session  # noqa: F401  (installs the cache, as a world's process does)
-from drs_parity.world.model_cache import (BOTOCORE_KIND, SessionsSharingModels, cached_document,
+from drs_parity.fixtures.kept_documents import cached_document, load_document
+from drs_parity.world.model_cache import (BOTOCORE_KIND, LoaderSharing, install_botocore_cache,
                                           install_moto_resource_cache, shared_loader)
+from drs_parity.world.world import World
 
 
 @pytest.fixture
-def cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The load cache in a folder of its own, botocore's loaders reading through it (as while a world runs)."""
     monkeypatch.setenv(LOAD_CACHE_ENV, str(tmp_path / "loads"))
-    return tmp_path / "loads"
+    undo = install_botocore_cache()
+    yield tmp_path / "loads"
+    undo()
 
 
 def ordered_items(document: Any) -> Any:
@@ -102,7 +106,7 @@ class Exploit:
 
 
 @pytest.mark.parametrize("payload", [b"\x80\x05truncated", pickle.dumps(Exploit()),
-                                     pickle.dumps(datetime.date(2026, 1, 1))])
+                                     pickle.dumps(decimal.Decimal(1))])
 def test_a_corrupt_or_foreign_entry_is_parsed_again_and_never_run(payload: bytes, cache_folder: Path,
                                                                   tmp_path: Path) -> None:
     source = write_json(tmp_path / "doc.json", {"value": 1}, 1_700_000_000_000_000_000)
@@ -113,7 +117,7 @@ def test_a_corrupt_or_foreign_entry_is_parsed_again_and_never_run(payload: bytes
 
     assert parsed(source) == {"value": 1}
     rewritten = cache.read("test", "v1", source, signature)
-    assert rewritten is not None and model_cache.load_document(rewritten) == {"value": 1}
+    assert rewritten is not None and load_document(rewritten) == {"value": 1}
 
 
 def test_an_unwritable_cache_only_parses_every_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -167,15 +171,52 @@ def module_folder(tmp_path: Path) -> Iterator[Path]:
     sys.modules.pop("makes_a_session", None)
 
 
-def test_sessions_made_by_modules_imported_in_the_window_share_the_loader(module_folder: Path) -> None:
+def test_sessions_made_by_modules_imported_while_sharing_share_the_loader(module_folder: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     loader = shared_loader()
-    sharing = SessionsSharingModels(loader)
-    original = boto3.Session
+    sharing = LoaderSharing(loader)
+    monkeypatch.delenv("AWS_DATA_PATH", raising=False)
 
-    with sharing.imports(), sharing.imports():  # two worlds starting at once
+    first, second = sharing.install(), sharing.install()  # two worlds starting at once
+    try:
         module = importlib.import_module("makes_a_session")
+        at_import = module.AT_IMPORT._session.get_component("data_loader")
+    finally:
+        second()
+        first()
 
-    assert module.AT_IMPORT._session.get_component("data_loader") is loader
-    assert isinstance(module.AT_IMPORT, boto3.session.Session)
-    assert boto3.Session is original  # the window closed: nobody else's Sessions change
-    assert boto3.Session()._session.get_component("data_loader") is not loader
+    assert at_import is loader
+    assert boto3.Session()._session.get_component("data_loader") is not loader  # undone: others' Sessions as ever
+
+
+def test_sessions_made_while_loader_sharing_is_installed_load_through_the_shared_loader(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    loader = shared_loader()
+    sharing = LoaderSharing(loader)
+    monkeypatch.delenv("AWS_DATA_PATH", raising=False)
+
+    undo = sharing.install()
+    try:
+        shared = [boto3.Session(region_name="us-east-1")._session.get_component("data_loader") for _ in range(2)]
+        monkeypatch.setenv("AWS_DATA_PATH", "/nonexistent/models")
+        own_path = boto3.Session(region_name="us-east-1")._session.get_component("data_loader")
+    finally:
+        undo()
+    monkeypatch.delenv("AWS_DATA_PATH")
+    after = boto3.Session(region_name="us-east-1")._session.get_component("data_loader")
+
+    assert shared == [loader, loader]
+    assert own_path is not loader and "/nonexistent/models" in own_path.search_paths  # a data path of its own
+    assert after is not loader
+
+
+def test_botocores_files_go_through_the_cache_only_while_a_world_runs() -> None:
+    own_load, own_listing = botocore.loaders.JSONFileLoader._load_file, botocore.loaders.Loader.list_available_services
+
+    with World():
+        during = botocore.loaders.JSONFileLoader._load_file, botocore.session.create_loader
+
+    assert during[0] is not own_load and during[1] is not model_cache._original_create_loader
+    assert botocore.loaders.JSONFileLoader._load_file is own_load
+    assert botocore.loaders.Loader.list_available_services is own_listing
+    assert botocore.session.create_loader is model_cache._original_create_loader
