@@ -15,8 +15,8 @@ from drs_parity.world.backends import Credentials, backend_class, boto_session, 
 from drs_parity.world.client_cache import install_client_cache
 from drs_parity.world.clock import VirtualClock
 from drs_parity.world.deploy import Stack, deploy_stack
-from drs_parity.world.handler_signatures import install_remembered_handler_signatures
 from drs_parity.world.drs import DrsEmulator, Ec2Launcher, InProcessMotoLauncher
+from drs_parity.world.handler_signatures import install_remembered_handler_signatures
 from drs_parity.world.host import FunctionHost, mark_harness_client
 from drs_parity.world.iam import IamGuard, enforce_iam
 from drs_parity.world.runtime import environ_without_aws, replaced_environ
