@@ -19,9 +19,9 @@ from drs_parity.world.ec2_lookups import install_fast_ec2_lookups
 from drs_parity.world.ec2_serializer import install_planned_ec2_serializer
 from drs_parity.world.event_aliases import install_shared_event_aliases
 from drs_parity.world.fast_dynamodb import install_fast_dynamodb
+from drs_parity.world.fast_moto_requests import install_fast_moto_requests
 from drs_parity.world.fast_param_copy import install_fast_param_copy
 from drs_parity.world.fast_parsing import install_fast_attribute_values
-from drs_parity.world.fast_moto_requests import install_fast_moto_requests
 from drs_parity.world.fast_requests import install_fast_requests
 from drs_parity.world.fast_responses import install_fast_dynamodb_responses
 from drs_parity.world.fast_timestamps import install_fast_timestamps

@@ -63,10 +63,10 @@ def _shared_service_model(self: ClientCreator, service_name: str, api_version: s
 
 def _class_made_once(self: ClientCreator, service_name: str, service_model: ServiceModel) -> type:
     shared = _by_model.get(id(service_model))
-    handlers = (class_handlers_key(self._event_emitter,
-                                   f"creating-client-class.{service_model.service_id.hyphenize()}")
-                if shared is not None and shared.service_model is service_model else None)
-    if shared is None or handlers is None:
+    if shared is None or shared.service_model is not service_model:  # a model of a loader's own making: not shared
+        return _original_create_client_class(self, service_name, service_model)  # type: ignore[no-any-return]
+    handlers = class_handlers_key(self._event_emitter, f"creating-client-class.{service_model.service_id.hyphenize()}")
+    if handlers is None:
         return _original_create_client_class(self, service_name, service_model)  # type: ignore[no-any-return]
     key = (service_name, handlers)
     made = shared.classes.get(key)

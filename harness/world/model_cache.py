@@ -1,7 +1,8 @@
 """botocore's and moto's JSON data, cheaper: pickled in the load cache between runs, one loader for every Session."""
 
 # Every process of a run parses the same JSON again: EC2's 4 MB model alone takes 0.17 s with botocore's
-# OrderedDict hook, and it is read by six loaders in a moto world (moto makes Sessions of its own). A pickled copy
+# OrderedDict hook, and every botocore Session reads it again through a loader of its own (moto makes three at import,
+# a function one per assumed role) unless it shares the world's (LoaderSharing, below). A pickled copy
 # of the parsed document loads about four times faster and equals it, so each botocore JSON file and each moto
 # resource file is kept in the load cache (drs_parity.fixtures.kept_documents) and unpickled from there while the file
 # is unchanged. Each load still returns a fresh document, as botocore's own does: a loader merges extras into the
